@@ -1,0 +1,18 @@
+DROP FUNCTION healthexport_create_month_partitions(date, date);
+DROP FUNCTION healthexport_create_month_partitions(text, date, date);
+DROP TABLE healthexport_partitioned_tables;
+DROP TABLE ingestion_rejects;
+DROP TABLE health_events;
+DROP TABLE workout_series;
+DROP TABLE workout_heart_rate;
+DROP TABLE workout_routes;
+DROP TABLE workouts;
+DROP TABLE activity_metrics;
+DROP TABLE sleep_stages;
+DROP TABLE sleep_metrics;
+DROP TABLE blood_pressure_metrics;
+DROP TABLE heart_rate_metrics;
+DROP TABLE audit_log;
+DROP TABLE raw_ingestions;
+DROP TABLE api_keys;
+DROP TABLE users;

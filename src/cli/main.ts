@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, UserFacingError } from '../errors.js';
+import { dbCommand } from './db.js';
+import { migrateCommand } from './migrate.js';
+import { partitionsCommand } from './partitions.js';
+
+export function buildProgram(): Command {
+  const program = new Command('healthexport')
+    .description('Bulk importer and maintenance tool for Apple Health data (Health Auto Export) in PostgreSQL')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Without DATABASE_URL (or PG* variables) an embedded PostgreSQL runs in a local data directory.
+
+Examples:
+  $ healthexport import examples/sample-export.json
+  $ DATABASE_URL=postgres://localhost/health healthexport migrate up
+  $ healthexport partitions create --months-ahead 12`,
+    );
+  program.addCommand(migrateCommand());
+  program.addCommand(partitionsCommand());
+  program.addCommand(dbCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (err instanceof UserFacingError) {
+      console.error(`healthexport: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    console.error(err);
+    process.exitCode = EXIT.usage;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Monthly range partitions: created ahead by `partitions create`, on demand by the importer for
+ * the historical months a batch touches, listed, and dropped for retention.
+ */
+import type pg from 'pg';
+
+export interface PartitionInfo {
+  table: string;
+  partition: string;
+  month: string; // YYYY-MM
+  rowsEstimate: number;
+  bytes: number;
+}
+
+/** First day of the month `offset` months after the month of `d`, as YYYY-MM-DD (UTC). */
+export function monthStart(d: Date, offset = 0): string {
+  const m = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1));
+  return m.toISOString().slice(0, 10);
+}
+
+export function parseMonth(s: string): Date {
+  const m = /^(\d{4})-(\d{2})$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new Error(`expected a month as YYYY-MM, got "${s}"`);
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+}
+
+export async function partitionedTables(db: pg.Pool | pg.PoolClient): Promise<{ table: string; timeColumn: string }[]> {
+  const { rows } = await db.query('SELECT table_name, time_column FROM healthexport_partitioned_tables ORDER BY 1');
+  return rows.map((r) => ({ table: r.table_name, timeColumn: r.time_column }));
+}
+
+/** Creates partitions for every table from `from` through `monthsAhead` months after now. */
+export async function createPartitionsAhead(
+  db: pg.Pool,
+  opts: { monthsAhead?: number; from?: Date; now?: Date } = {},
+): Promise<number> {
+  const now = opts.now ?? new Date();
+  const from = monthStart(opts.from ?? now);
+  const to = monthStart(now, opts.monthsAhead ?? 12);
+  const { rows } = await db.query('SELECT healthexport_create_month_partitions($1::date, $2::date) AS n', [from, to]);
+  return rows[0].n;
+}
+
+/**
+ * Ensures the month partitions of `table` covering the given months (epoch-month keys,
+ * see monthKey) exist. `known` caches what this process already ensured.
+ */
+export async function ensureMonths(
+  db: pg.Pool | pg.PoolClient,
+  table: string,
+  months: Iterable<number>,
+  known: Set<string>,
+): Promise<number> {
+  const missing = [...months].filter((m) => !known.has(`${table}:${m}`)).sort((a, b) => a - b);
+  if (!missing.length) return 0;
+  let created = 0;
+  // Contiguous runs become one call each: a decade of history is a handful of round trips.
+  let runStart = missing[0];
+  let prev = missing[0];
+  const flush = async (a: number, b: number) => {
+    const { rows } = await db.query('SELECT healthexport_create_month_partitions($1, $2::date, $3::date) AS n', [
+      table,
+      monthKeyToDate(a),
+      monthKeyToDate(b),
+    ]);
+    created += rows[0].n;
+  };
+  for (const m of missing.slice(1)) {
+    if (m !== prev + 1) {
+      await flush(runStart, prev);
+      runStart = m;
+    }
+    prev = m;
+  }
+  await flush(runStart, prev);
+  for (const m of missing) known.add(`${table}:${m}`);
+  return created;
+}
+
+/** Months since 1970-01 (UTC) of an epoch-ms instant: a cheap integer key for partition months. */
+export function monthKey(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth() - 1970 * 12;
+}
+
+export function monthKeyToDate(key: number): string {
+  const y = Math.floor(key / 12) + 1970;
+  const m = (key % 12) + 1;
+  return `${y}-${String(m).padStart(2, '0')}-01`;
+}
+
+export async function listPartitions(db: pg.Pool, table?: string): Promise<PartitionInfo[]> {
+  const { rows } = await db.query(
+    `SELECT p.relname AS parent, c.relname AS partition,
+            greatest(c.reltuples, 0)::bigint AS rows_estimate,
+            pg_total_relation_size(c.oid) AS bytes
+       FROM healthexport_partitioned_tables t
+       JOIN pg_class p ON p.oid = to_regclass(quote_ident(t.table_name))
+       JOIN pg_inherits i ON i.inhparent = p.oid
+       JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE $1::text IS NULL OR p.relname = $1
+      ORDER BY p.relname, c.relname`,
+    [table ?? null],
+  );
+  return rows.map((r) => {
+    const ym = /_p(\d{4})(\d{2})$/.exec(r.partition);
+    return {
+      table: r.parent,
+      partition: r.partition,
+      month: ym ? `${ym[1]}-${ym[2]}` : '?',
+      rowsEstimate: Number(r.rows_estimate),
+      bytes: Number(r.bytes),
+    };
+  });
+}
+
+/** Drops every partition whose month is before `olderThan` (retention). Returns the names dropped. */
+export async function dropPartitionsOlderThan(db: pg.Pool, olderThan: Date): Promise<string[]> {
+  const cutoff = monthStart(olderThan).slice(0, 7);
+  const victims = (await listPartitions(db)).filter((p) => p.month !== '?' && p.month < cutoff);
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    for (const p of victims) await client.query(`DROP TABLE ${client.escapeIdentifier(p.partition)}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+  return victims.map((p) => p.partition);
+}

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPartitionsAhead,
+  dropPartitionsOlderThan,
+  ensureMonths,
+  listPartitions,
+  monthKey,
+  monthKeyToDate,
+} from '../../src/db/partitions.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+describe('partitions', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: true });
+  });
+  afterAll(async () => db?.drop());
+
+  it('month keys round-trip through dates, in UTC', () => {
+    expect(monthKey(Date.UTC(1970, 0, 1))).toBe(0);
+    expect(monthKey(Date.UTC(2024, 1, 29, 23, 59))).toBe(54 * 12 + 1);
+    expect(monthKeyToDate(monthKey(Date.UTC(2024, 11, 31, 23, 59, 59)))).toBe('2024-12-01');
+  });
+
+  it('creates this month and the next 12 for every table, and a second run creates nothing', async () => {
+    const now = new Date(Date.UTC(2026, 10, 25));
+    const tables = (await db.pool.query('SELECT count(*)::int AS n FROM healthexport_partitioned_tables')).rows[0].n;
+    const created = await createPartitionsAhead(db.pool, { monthsAhead: 12, now });
+    expect(created).toBe(tables * 13);
+    const parts = await listPartitions(db.pool, 'heart_rate_metrics');
+    expect(parts.map((p) => p.month)).toEqual([
+      '2026-11', '2026-12', '2027-01', '2027-02', '2027-03', '2027-04', '2027-05',
+      '2027-06', '2027-07', '2027-08', '2027-09', '2027-10', '2027-11',
+    ]);
+    expect(await createPartitionsAhead(db.pool, { monthsAhead: 12, now })).toBe(0);
+    expect((await listPartitions(db.pool)).length).toBe(tables * 13);
+  });
+
+  it('month bounds are UTC: the last second of a month and the first of the next land apart', async () => {
+    await db.pool.query(`SELECT healthexport_create_month_partitions('heart_rate_metrics', '2024-02-01', '2024-03-01')`);
+    await db.pool.query(`INSERT INTO heart_rate_metrics (user_id, recorded_at, avg_bpm) VALUES
+      (1, '2024-02-29 23:59:59+00', 60), (1, '2024-03-01 00:00:00+00', 61), (1, '2024-02-29 20:00:00-08', 62)`);
+    const { rows } = await db.pool.query(
+      `SELECT tableoid::regclass::text AS part, avg_bpm FROM heart_rate_metrics WHERE user_id = 1 ORDER BY recorded_at`,
+    );
+    expect(rows).toEqual([
+      { part: 'heart_rate_metrics_p202402', avg_bpm: 60 },
+      { part: 'heart_rate_metrics_p202403', avg_bpm: 61 },
+      // 20:00 at -08:00 on Feb 29 is 04:00 UTC on March 1.
+      { part: 'heart_rate_metrics_p202403', avg_bpm: 62 },
+    ]);
+  });
+
+  it('ensureMonths creates only missing months, in contiguous runs, and remembers them', async () => {
+    const known = new Set<string>();
+    const months = [monthKey(Date.UTC(2015, 0, 10)), monthKey(Date.UTC(2015, 1, 10)), monthKey(Date.UTC(2016, 5, 1))];
+    expect(await ensureMonths(db.pool, 'activity_metrics', months, known)).toBe(3);
+    expect(known.size).toBe(3);
+    expect(await ensureMonths(db.pool, 'activity_metrics', months, new Set())).toBe(0);
+    const names = (await listPartitions(db.pool, 'activity_metrics')).map((p) => p.month);
+    expect(names).toEqual(expect.arrayContaining(['2015-01', '2015-02', '2016-06']));
+    expect(names).not.toContain('2015-03');
+  });
+
+  it('drops only months before the cutoff', async () => {
+    const dropped = await dropPartitionsOlderThan(db.pool, new Date(Date.UTC(2015, 1, 1)));
+    expect(dropped).toEqual(['activity_metrics_p201501']);
+    const months = (await listPartitions(db.pool, 'activity_metrics')).map((p) => p.month);
+    expect(months).toContain('2015-02');
+  });
+});
