@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, UserFacingError } from '../errors.js';
 import { dbCommand } from './db.js';
+import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { partitionsCommand } from './partitions.js';
+import { rejectsCommand } from './rejects.js';
 
 export function buildProgram(): Command {
   const program = new Command('healthexport')
@@ -19,8 +21,10 @@ Examples:
   $ DATABASE_URL=postgres://localhost/health healthexport migrate up
   $ healthexport partitions create --months-ahead 12`,
     );
+  program.addCommand(importCommand());
   program.addCommand(migrateCommand());
   program.addCommand(partitionsCommand());
+  program.addCommand(rejectsCommand());
   program.addCommand(dbCommand());
   return program;
 }

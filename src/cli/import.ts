@@ -1,0 +1,130 @@
+import { Command } from 'commander';
+import ora from 'ora';
+import { ConfigError, EXIT } from '../errors.js';
+import { importSource, type ImportProgress } from '../import/run-import.js';
+import type { ImportSummary } from '../import/summary.js';
+import { resolveInputs } from '../input/open-input.js';
+import { addDbOptions, withDatabase, type DbOptions } from './context.js';
+import { formatBytes, renderTable } from './format.js';
+
+interface ImportFlags extends DbOptions {
+  user: string;
+  json?: boolean;
+  dryRun?: boolean;
+  concurrency: number;
+  batchRows: number;
+}
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive whole number, got "${v}"`);
+    return n;
+  };
+}
+
+export function defaultUser(): string {
+  return process.env.HEALTHEXPORT_USER || 'default';
+}
+
+/** 0 ok, 3 some records rejected, 2 an input unusable, 1 the database failed. */
+export function exitCodeFor(summaries: ImportSummary[]): number {
+  if (summaries.some((s) => s.status === 'failed' && s.errorOffset === null)) return EXIT.usage;
+  if (summaries.some((s) => s.status === 'failed')) return EXIT.input;
+  if (summaries.some((s) => s.status === 'partial')) return EXIT.partial;
+  return EXIT.ok;
+}
+
+function renderSummary(s: ImportSummary): string {
+  const lines: string[] = [];
+  const secs = s.durationMs / 1000;
+  const rate = secs > 0 ? Math.round(s.totals.read / secs) : s.totals.read;
+  lines.push(
+    `${s.source}: ${s.status}${s.dryRun ? ' (dry run: nothing written)' : ''} — ${formatBytes(s.bytes)} in ${secs.toFixed(1)} s, ${rate.toLocaleString('en-US')} records/s`,
+  );
+  const names = Object.keys(s.tables).sort();
+  if (s.dryRun) {
+    const rows = names.map((t) => [t, s.tables[t].read, s.valid?.[t] ?? 0, s.tables[t].rejected]);
+    rows.push(['total', s.totals.read, s.totals.read - s.totals.rejected, s.totals.rejected]);
+    lines.push(renderTable(['table', 'read', 'valid', 'rejected'], rows));
+  } else {
+    const row = (t: string, c: ImportSummary['totals']) => [t, c.read, c.inserted, c.updated, c.unchanged, c.rejected];
+    const rows = names.map((t) => row(t, s.tables[t]));
+    rows.push(row('total', s.totals));
+    lines.push(renderTable(['table', 'read', 'inserted', 'updated', 'unchanged', 'rejected'], rows));
+  }
+  if (s.unknownMetrics.length) lines.push(`metrics new to healthexport (stored as they are): ${s.unknownMetrics.join(', ')}`);
+  if (s.unknownKeys.length) lines.push(`keys not understood (skipped): ${s.unknownKeys.join(', ')}`);
+  if (s.workoutsFlagged.length) {
+    lines.push(`workouts whose heart-rate series looks like post-workout recovery: ${s.workoutsFlagged.length}`);
+  }
+  if (s.totals.rejected && s.ingestionId) {
+    lines.push(`rejected records: healthexport rejects list --ingestion ${s.ingestionId}`);
+  }
+  return lines.join('\n');
+}
+
+export function importCommand(): Command {
+  const cmd = new Command('import')
+    .description('import Health Auto Export JSON files (.json, .json.gz, .zip, a directory of them, or - for stdin)')
+    .argument('<inputs...>', 'files, directories, or - for stdin')
+    .option('--user <name>', 'whose data this is (default: $HEALTHEXPORT_USER or "default")', defaultUser())
+    .option('--json', 'print the summary as one JSON object on stdout (for cron)')
+    .option('--dry-run', 'read and validate only; write nothing')
+    .option('--concurrency <n>', 'tables written in parallel', positiveInt('--concurrency'), 2)
+    .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), 25_000)
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 all stored, 3 some records rejected (see "rejects list"), 2 an input is unusable
+(not JSON, not an HAE export, truncated), 1 usage or database error.
+
+Examples:
+  $ healthexport import ~/Downloads/HealthAutoExport-2024.json
+  $ healthexport import export.zip --user jane --json
+  $ gunzip -c export.json.gz | healthexport import - --dry-run`,
+    );
+  addDbOptions(cmd).action(async (inputs: string[], o: ImportFlags) => {
+    const sources = await resolveInputs(inputs);
+    const summaries: ImportSummary[] = [];
+    const spinner = ora({ stream: process.stderr, isEnabled: process.stderr.isTTY && !process.env.CI });
+    const progress = (p: ImportProgress) => {
+      const pct = p.sizeHint ? ` ${Math.min(100, (100 * p.bytes) / p.sizeHint).toFixed(0)}%` : '';
+      const rate = p.elapsedMs ? Math.round((p.records * 1000) / p.elapsedMs) : 0;
+      spinner.text = `${p.source}${pct} ${formatBytes(p.bytes)} · ${p.records.toLocaleString('en-US')} records · ${rate.toLocaleString('en-US')}/s`;
+    };
+    const run = async (pool?: import('pg').Pool) => {
+      const knownPartitions = new Set<string>();
+      for (const src of sources) {
+        if (spinner.isEnabled) spinner.start(src.name);
+        try {
+          summaries.push(
+            await importSource(src, {
+              pool,
+              user: o.user,
+              dryRun: o.dryRun,
+              concurrency: o.concurrency,
+              batchRows: o.batchRows,
+              knownPartitions,
+              observer: { progress },
+            }),
+          );
+        } finally {
+          spinner.stop();
+        }
+      }
+    };
+    if (o.dryRun) await run();
+    else await withDatabase(o, (db) => run(db.pool), { poolMax: o.concurrency + 2 });
+
+    if (o.json) {
+      const out = summaries.length === 1 ? summaries[0] : { imports: summaries };
+      process.stdout.write(JSON.stringify(out) + '\n');
+    } else {
+      console.log(summaries.map(renderSummary).join('\n\n'));
+    }
+    for (const s of summaries) if (s.error) console.error(`healthexport: ${s.error}`);
+    process.exitCode = exitCodeFor(summaries);
+  });
+  return cmd;
+}

@@ -1,0 +1,38 @@
+/** The result of importing one input, as printed (table or --json) and stored in raw_ingestions. */
+import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
+
+export type ImportStatus = 'ok' | 'partial' | 'failed';
+
+export interface ImportSummary {
+  ingestionId: string | null;
+  source: string;
+  bytes: number;
+  sha256: string | null;
+  durationMs: number;
+  status: ImportStatus;
+  dryRun: boolean;
+  tables: Record<string, Counts>;
+  totals: Counts;
+  unknownMetrics: string[];
+  /** Every metric name the input carried (for cache invalidation), sorted. */
+  metrics: string[];
+  unknownKeys: string[];
+  /** One line, naming the file and the byte offset where the input went wrong. */
+  error: string | null;
+  errorOffset: number | null;
+  /** heart-rate series that look like recovery samples (see docs), by workout id. */
+  workoutsFlagged: string[];
+  /** Dry run only: records per table that would be stored (then read = valid + rejected). */
+  valid: Record<string, number> | null;
+}
+
+export function totalsOf(tables: Record<string, Counts>): Counts {
+  const t = emptyCounts();
+  for (const c of Object.values(tables)) addCounts(t, c);
+  return t;
+}
+
+export function statusOf(totals: Counts, fatal: boolean): ImportStatus {
+  if (fatal) return 'failed';
+  return totals.rejected > 0 ? 'partial' : 'ok';
+}

@@ -1,0 +1,73 @@
+/**
+ * Rows for one table on their way to one COPY. The same key twice in a batch would make
+ * `INSERT ... ON CONFLICT DO UPDATE` fail ("cannot affect row a second time"), so duplicates are
+ * resolved here: the later record wins, and the earlier one counts as unchanged (identical) or
+ * updated (different values), exactly as if they had come in separate batches.
+ */
+import { monthKey } from '../db/partitions.js';
+import type { HealthRecord } from '../hae/records.js';
+import type { TableSpec } from './tables.js';
+
+export class TableBatch {
+  readonly lines: string[] = [];
+  private readonly keys: string[] = [];
+  /** Key -> line index; built only once a record is not later than every record before it. */
+  private slots: Map<string, number> | null = null;
+  bytes = 0;
+  minTime = Infinity;
+  maxTime = -Infinity;
+  /** Records read into this batch, including the duplicates resolved in memory. */
+  read = 0;
+  dupUnchanged = 0;
+  dupUpdated = 0;
+
+  constructor(readonly spec: TableSpec) {}
+
+  add(record: HealthRecord): void {
+    const line = this.spec.render(record);
+    const key = this.spec.keyOf(record);
+    const t = this.spec.time(record);
+    this.read++;
+    // Keys contain the time: a record later than all before it cannot repeat one of them, and
+    // exports are mostly in time order, so the map is usually never needed.
+    if (t <= this.maxTime) {
+      const slots = this.slots ?? this.buildSlots();
+      const slot = slots.get(key);
+      if (slot !== undefined) {
+        if (this.lines[slot] === line) this.dupUnchanged++;
+        else {
+          this.dupUpdated++;
+          this.bytes += line.length - this.lines[slot].length;
+          this.lines[slot] = line;
+        }
+        return;
+      }
+      slots.set(key, this.lines.length);
+    } else {
+      this.slots?.set(key, this.lines.length);
+      this.maxTime = t;
+    }
+    this.keys.push(key);
+    this.lines.push(line);
+    this.bytes += line.length + 40;
+    if (t < this.minTime) this.minTime = t;
+  }
+
+  private buildSlots(): Map<string, number> {
+    const slots = new Map<string, number>();
+    this.keys.forEach((k, i) => slots.set(k, i));
+    return (this.slots = slots);
+  }
+
+  get size(): number {
+    return this.lines.length;
+  }
+
+  /** Partition months (see monthKey) from the earliest to the latest record. */
+  months(): number[] {
+    if (!this.lines.length) return [];
+    const out: number[] = [];
+    for (let m = monthKey(this.minTime); m <= monthKey(this.maxTime); m++) out.push(m);
+    return out;
+  }
+}

@@ -1,0 +1,43 @@
+/** The raw_ingestions row every import run and every REST POST leaves behind. */
+import type pg from 'pg';
+import { ensureMonths, monthKey } from '../db/partitions.js';
+
+export interface IngestionRef {
+  id: string;
+  receivedAt: Date;
+}
+
+export async function ensureUser(pool: pg.Pool, name: string): Promise<number> {
+  const { rows } = await pool.query(
+    `INSERT INTO users (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+    [name],
+  );
+  return rows[0].id;
+}
+
+export async function startIngestion(
+  pool: pg.Pool,
+  p: { userId: number; source: string; sourceKind: 'file' | 'stdin' | 'http'; known: Set<string> },
+): Promise<IngestionRef> {
+  const receivedAt = new Date();
+  await ensureMonths(pool, 'raw_ingestions', [monthKey(receivedAt.getTime())], p.known);
+  const { rows } = await pool.query(
+    `INSERT INTO raw_ingestions (user_id, received_at, source, source_kind, status)
+     VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
+    [p.userId, receivedAt, p.source, p.sourceKind],
+  );
+  return { id: rows[0].id, receivedAt };
+}
+
+export async function finishIngestion(
+  pool: pg.Pool,
+  ref: IngestionRef,
+  userId: number,
+  p: { status: 'ok' | 'partial' | 'failed'; bytes: number; sha256: string | null; counts: unknown; error: string | null },
+): Promise<void> {
+  await pool.query(
+    `UPDATE raw_ingestions SET status = $4, bytes = $5, sha256 = $6, counts = $7, error = $8, finished_at = now()
+      WHERE user_id = $1 AND received_at = $2 AND id = $3`,
+    [userId, ref.receivedAt, ref.id, p.status, p.bytes, p.sha256, JSON.stringify(p.counts), p.error],
+  );
+}

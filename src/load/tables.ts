@@ -1,0 +1,164 @@
+/**
+ * Where each kind of record goes: its table, the COPY column order, the conflict key, which
+ * columns decide "updated" versus "unchanged", and how to render a record as a COPY line.
+ *
+ * Every line starts with user_id and ends with ingestion_id; the writer adds those two, the
+ * spec renders what lies between.
+ */
+import type { HealthRecord, RecordKind } from '../hae/records.js';
+import { bool, json, num, text, ts } from './copy-text.js';
+
+export interface TableSpec {
+  table: string;
+  timeColumn: string;
+  /** Columns between user_id and ingestion_id, in the order `render` writes them. */
+  columns: readonly string[];
+  /** Primary key without user_id (which leads every key). */
+  key: readonly string[];
+  /** The record's partition instant (epoch ms). */
+  time(r: HealthRecord): number;
+  /** Identity within one user: equal strings mean the same primary key. */
+  keyOf(r: HealthRecord): string;
+  render(r: HealthRecord): string;
+}
+
+type Of<K extends RecordKind> = Extract<HealthRecord, { kind: K }>;
+
+function spec<K extends RecordKind>(s: {
+  table: string;
+  timeColumn: string;
+  columns: readonly string[];
+  key: readonly string[];
+  time: (r: Of<K>) => number;
+  keyOf: (r: Of<K>) => string;
+  render: (r: Of<K>) => string;
+}): TableSpec {
+  return s as unknown as TableSpec;
+}
+
+export const TABLES: Record<RecordKind, TableSpec> = {
+  heart_rate: spec<'heart_rate'>({
+    table: 'heart_rate_metrics',
+    timeColumn: 'recorded_at',
+    columns: ['recorded_at', 'source', 'min_bpm', 'avg_bpm', 'max_bpm', 'unit', 'extra'],
+    key: ['recorded_at', 'source'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.time}\t${r.source}`,
+    render: (r) =>
+      `${ts(r.time)}\t${text(r.source)}\t${num(r.min)}\t${num(r.avg)}\t${num(r.max)}\t${text(r.unit)}\t${json(r.extra)}`,
+  }),
+  blood_pressure: spec<'blood_pressure'>({
+    table: 'blood_pressure_metrics',
+    timeColumn: 'recorded_at',
+    columns: ['recorded_at', 'source', 'systolic', 'diastolic', 'unit', 'extra'],
+    key: ['recorded_at', 'source'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.time}\t${r.source}`,
+    render: (r) => `${ts(r.time)}\t${text(r.source)}\t${num(r.systolic)}\t${num(r.diastolic)}\t${text(r.unit)}\t${json(r.extra)}`,
+  }),
+  sleep_night: spec<'sleep_night'>({
+    table: 'sleep_metrics',
+    timeColumn: 'recorded_at',
+    columns: [
+      'recorded_at', 'source', 'unit', 'total_sleep', 'core', 'deep', 'rem', 'awake', 'in_bed',
+      'sleep_start', 'sleep_end', 'in_bed_start', 'in_bed_end', 'extra',
+    ],
+    key: ['recorded_at', 'source'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.time}\t${r.source}`,
+    render: (r) =>
+      [
+        ts(r.time), text(r.source), text(r.unit), num(r.totalSleep), num(r.core), num(r.deep), num(r.rem),
+        num(r.awake), num(r.inBed), ts(r.sleepStart), ts(r.sleepEnd), ts(r.inBedStart), ts(r.inBedEnd), json(r.extra),
+      ].join('\t'),
+  }),
+  sleep_stage: spec<'sleep_stage'>({
+    table: 'sleep_stages',
+    timeColumn: 'started_at',
+    columns: ['started_at', 'ended_at', 'stage', 'source', 'qty', 'unit', 'extra'],
+    key: ['started_at', 'stage', 'source'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.time}\t${r.stage}\t${r.source}`,
+    render: (r) =>
+      `${ts(r.time)}\t${ts(r.endTime)}\t${text(r.stage)}\t${text(r.source)}\t${num(r.qty)}\t${text(r.unit)}\t${json(r.extra)}`,
+  }),
+  quantity: spec<'quantity'>({
+    table: 'activity_metrics',
+    timeColumn: 'recorded_at',
+    columns: ['metric', 'recorded_at', 'source', 'qty', 'text_value', 'unit', 'ended_at', 'extra'],
+    key: ['metric', 'recorded_at', 'source'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.metric}\t${r.time}\t${r.source}`,
+    render: (r) =>
+      `${text(r.metric)}\t${ts(r.time)}\t${text(r.source)}\t${num(r.qty)}\t${text(r.text)}\t${text(r.unit)}\t${ts(r.endTime)}\t${json(r.extra)}`,
+  }),
+  workout: spec<'workout'>({
+    table: 'workouts',
+    timeColumn: 'started_at',
+    columns: [
+      'started_at', 'workout_id', 'name', 'ended_at', 'duration_s', 'location', 'active_energy', 'active_energy_unit',
+      'distance', 'distance_unit', 'export_version', 'id_derived', 'heart_rate_is_recovery', 'route_points', 'summary', 'metadata',
+    ],
+    key: ['started_at', 'workout_id'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.time}\t${r.workoutId}`,
+    render: (r) =>
+      [
+        ts(r.time), text(r.workoutId), text(r.name), ts(r.endTime), num(r.durationS), text(r.location),
+        num(r.activeEnergy?.qty), text(r.activeEnergy?.unit), num(r.distance?.qty), text(r.distance?.unit),
+        num(r.exportVersion), bool(r.idDerived), bool(r.heartRateLooksLikeRecovery), num(r.routePoints),
+        json(r.summary), json(r.metadata),
+      ].join('\t'),
+  }),
+  route_point: spec<'route_point'>({
+    table: 'workout_routes',
+    timeColumn: 'recorded_at',
+    columns: [
+      'workout_id', 'recorded_at', 'latitude', 'longitude', 'altitude', 'course', 'course_accuracy', 'speed',
+      'speed_accuracy', 'horizontal_accuracy', 'vertical_accuracy',
+    ],
+    key: ['workout_id', 'recorded_at'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.workoutId}\t${r.time}`,
+    render: (r) =>
+      [
+        text(r.workoutId), ts(r.time), num(r.latitude), num(r.longitude), num(r.altitude), num(r.course),
+        num(r.courseAccuracy), num(r.speed), num(r.speedAccuracy), num(r.horizontalAccuracy), num(r.verticalAccuracy),
+      ].join('\t'),
+  }),
+  workout_heart_rate: spec<'workout_heart_rate'>({
+    table: 'workout_heart_rate',
+    timeColumn: 'recorded_at',
+    columns: ['workout_id', 'series', 'recorded_at', 'source', 'min_bpm', 'avg_bpm', 'max_bpm', 'unit'],
+    key: ['workout_id', 'series', 'recorded_at'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.workoutId}\t${r.series}\t${r.time}`,
+    render: (r) =>
+      `${text(r.workoutId)}\t${r.series}\t${ts(r.time)}\t${text(r.source)}\t${num(r.min)}\t${num(r.avg)}\t${num(r.max)}\t${text(r.unit)}`,
+  }),
+  workout_series: spec<'workout_series'>({
+    table: 'workout_series',
+    timeColumn: 'recorded_at',
+    columns: ['workout_id', 'series', 'recorded_at', 'source', 'qty', 'unit'],
+    key: ['workout_id', 'series', 'recorded_at'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.workoutId}\t${r.series}\t${r.time}`,
+    render: (r) => `${text(r.workoutId)}\t${text(r.series)}\t${ts(r.time)}\t${text(r.source)}\t${num(r.qty)}\t${text(r.unit)}`,
+  }),
+  event: spec<'event'>({
+    table: 'health_events',
+    timeColumn: 'recorded_at',
+    columns: ['section', 'recorded_at', 'event_key', 'ended_at', 'source', 'data'],
+    key: ['section', 'recorded_at', 'event_key'],
+    time: (r) => r.time,
+    keyOf: (r) => `${r.section}\t${r.time}\t${r.eventKey}`,
+    render: (r) => `${text(r.section)}\t${ts(r.time)}\t${text(r.eventKey)}\t${ts(r.endTime)}\t${text(r.source)}\t${json(r.data)}`,
+  }),
+};
+
+/** Table names in a stable order, for summaries. */
+export const TABLE_NAMES: readonly string[] = [...new Set(Object.values(TABLES).map((s) => s.table))];
+
+export function specFor(kind: RecordKind): TableSpec {
+  return TABLES[kind];
+}

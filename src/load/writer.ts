@@ -1,0 +1,251 @@
+/**
+ * Writes one TableBatch in one transaction and says what became of each row.
+ *
+ * Two paths:
+ * - direct: when every month the batch touches held no rows of this user when the import first
+ *   touched it, the rows are COPYed straight into the partitioned table (no staging write). A
+ *   unique violation (a duplicate from an earlier batch, or a concurrent import) rolls back and
+ *   the batch goes the staging way.
+ * - staging: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE that only
+ *   touches rows whose values differ, returning inserted versus updated; the rest are unchanged.
+ *
+ * A batch the database refuses for its data (a CHECK, a bad value) is split in halves until the
+ * offending rows stand alone: they are rejected with the database's reason, the rest are stored.
+ */
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { ensureMonths, monthKeyToDate } from '../db/partitions.js';
+import type { TableBatch } from './batch.js';
+import type { Counts } from './outcome.js';
+import type { Reject } from './rejects.js';
+import type { TableSpec } from './tables.js';
+
+export interface WriteContext {
+  pool: pg.Pool;
+  userId: number;
+  ingestionId: string;
+  /** Partitions this process has already ensured. */
+  knownPartitions: Set<string>;
+  /** `${table}:${month}` -> true when the month had no rows of this user at first touch. */
+  freshMonths: Map<string, boolean>;
+  maxRetries?: number;
+}
+
+export interface WriteResult {
+  counts: Counts;
+  rejects: Reject[];
+  path: 'direct' | 'staging';
+  copySeconds: number;
+}
+
+const TRANSIENT = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300']);
+const TRANSIENT_NODE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+function pgCode(err: unknown): string | undefined {
+  return (err as { code?: string })?.code;
+}
+
+export function isTransient(err: unknown): boolean {
+  const code = pgCode(err);
+  return !!code && (TRANSIENT.has(code) || TRANSIENT_NODE.has(code));
+}
+
+/** Errors about the data itself (class 22 data exception, 23 integrity), other than duplicates. */
+function isDataError(err: unknown): boolean {
+  const code = pgCode(err);
+  return !!code && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
+}
+
+// Temporary staging tables live as long as their connection: created once per pooled client.
+const stagingReady = new WeakMap<pg.PoolClient, Set<string>>();
+const stageName = (spec: TableSpec) => `he_stage_${spec.table}`;
+const allColumns = (spec: TableSpec) => ['user_id', ...spec.columns, 'ingestion_id'];
+
+async function copyLines(client: pg.PoolClient, target: string, spec: TableSpec, lines: string[], prefix: string, suffix: string) {
+  const stream = client.query(copyFrom(`COPY ${target} (${allColumns(spec).join(', ')}) FROM STDIN`));
+  // Lines are joined in chunks: one write per row would cost more than the COPY itself.
+  function* chunks() {
+    const CHUNK = 500;
+    for (let i = 0; i < lines.length; i += CHUNK) {
+      let s = '';
+      const end = Math.min(i + CHUNK, lines.length);
+      for (let j = i; j < end; j++) s += prefix + lines[j] + suffix;
+      yield s;
+    }
+  }
+  await pipeline(Readable.from(chunks()), stream);
+}
+
+/**
+ * Two statements, because PostgreSQL 15 cannot RETURN xmax from a partitioned table to tell an
+ * insert from an update: new keys are inserted (DO NOTHING leaves existing rows untouched and
+ * unlocked, so a re-import is read-only), then existing rows whose values differ are updated.
+ * Rows just inserted are identical to their staged copy, so the UPDATE skips them.
+ * Literal time bounds let the planner prune to the batch's partitions.
+ */
+function mergeSql(spec: TableSpec, minTime: number, maxTime: number): { insert: string; update: string } {
+  const cols = allColumns(spec);
+  const values = spec.columns.filter((c) => !spec.key.includes(c));
+  const t = spec.table;
+  const range = (alias: string) =>
+    `${alias}.${spec.timeColumn} BETWEEN '${new Date(minTime).toISOString()}' AND '${new Date(maxTime).toISOString()}'`;
+  const insert = `INSERT INTO ${t} (${cols.join(', ')})
+    SELECT ${cols.join(', ')} FROM ${stageName(spec)}
+    ON CONFLICT (user_id, ${spec.key.join(', ')}) DO NOTHING`;
+  const update = `UPDATE ${t} AS t SET ${[...values, 'ingestion_id'].map((c) => `${c} = s.${c}`).join(', ')}
+    FROM ${stageName(spec)} AS s
+    WHERE ${['user_id', ...spec.key].map((c) => `t.${c} = s.${c}`).join(' AND ')} AND ${range('t')}
+      AND (${values.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${values.map((c) => `s.${c}`).join(', ')})`;
+  return { insert, update };
+}
+
+async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const r = await fn(client);
+    await client.query('COMMIT');
+    return r;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number[]): Promise<void> {
+  const unknown = months.filter((m) => !ctx.freshMonths.has(`${spec.table}:${m}`));
+  if (!unknown.length) return;
+  // One probe per partition: does this user have any row there yet? (index on user_id first)
+  const probes = unknown.map(
+    (m) => `SELECT ${m} AS m, EXISTS (SELECT 1 FROM ${spec.table}_p${monthKeyToDate(m).slice(0, 7).replace('-', '')} WHERE user_id = $1) AS used`,
+  );
+  const { rows } = await ctx.pool.query(probes.join(' UNION ALL '), [ctx.userId]);
+  for (const r of rows) ctx.freshMonths.set(`${spec.table}:${r.m}`, !r.used);
+}
+
+async function writeDirect(ctx: WriteContext, spec: TableSpec, lines: string[]): Promise<number> {
+  const prefix = `${ctx.userId}\t`;
+  const suffix = `\t${ctx.ingestionId}\n`;
+  return inTransaction(ctx.pool, async (client) => {
+    await copyLines(client, spec.table, spec, lines, prefix, suffix);
+    return lines.length;
+  });
+}
+
+async function writeStaging(
+  ctx: WriteContext,
+  spec: TableSpec,
+  lines: string[],
+  minTime: number,
+  maxTime: number,
+): Promise<{ inserted: number; updated: number }> {
+  const prefix = `${ctx.userId}\t`;
+  const suffix = `\t${ctx.ingestionId}\n`;
+  return inTransaction(ctx.pool, async (client) => {
+    let ready = stagingReady.get(client);
+    if (!ready) stagingReady.set(client, (ready = new Set()));
+    try {
+      if (!ready.has(spec.table)) {
+        // IF NOT EXISTS: a rolled-back transaction may or may not have been the one that created it.
+        await client.query(
+          `CREATE TEMP TABLE IF NOT EXISTS ${stageName(spec)} (LIKE ${spec.table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+        );
+        ready.add(spec.table);
+      }
+      await copyLines(client, stageName(spec), spec, lines, prefix, suffix);
+      const sql = mergeSql(spec, minTime, maxTime);
+      const inserted = (await client.query(sql.insert)).rowCount ?? 0;
+      const updated = (await client.query(sql.update)).rowCount ?? 0;
+      return { inserted, updated };
+    } catch (err) {
+      ready.delete(spec.table);
+      throw err;
+    }
+  });
+}
+
+async function withRetry<T>(fn: () => Promise<T>, maxRetries: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || attempt >= maxRetries) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000) * (0.5 + Math.random())));
+    }
+  }
+}
+
+export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<WriteResult> {
+  const spec = batch.spec;
+  const retries = ctx.maxRetries ?? 5;
+  const months = batch.months();
+  const counts: Counts = {
+    read: batch.read,
+    inserted: 0,
+    updated: batch.dupUpdated,
+    unchanged: batch.dupUnchanged,
+    rejected: 0,
+  };
+  const rejects: Reject[] = [];
+  const started = process.hrtime.bigint();
+  await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
+  await withRetry(() => classifyMonths(ctx, spec, months), retries);
+
+  const fresh = months.every((m) => ctx.freshMonths.get(`${spec.table}:${m}`));
+  let path: WriteResult['path'] = 'staging';
+  if (fresh) {
+    try {
+      counts.inserted += await withRetry(() => writeDirect(ctx, spec, batch.lines), retries);
+      path = 'direct';
+    } catch (err) {
+      if (pgCode(err) !== '23505' && !isDataError(err)) throw err;
+      for (const m of months) ctx.freshMonths.set(`${spec.table}:${m}`, false);
+    }
+  }
+  if (path === 'staging') {
+    const r = await writeStagingSplitting(ctx, spec, batch.lines, batch.minTime, batch.maxTime, retries, rejects);
+    counts.inserted += r.inserted;
+    counts.updated += r.updated;
+    counts.unchanged += batch.lines.length - r.inserted - r.updated - rejects.length;
+    counts.rejected += rejects.length;
+  }
+  const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { counts, rejects, path, copySeconds };
+}
+
+async function writeStagingSplitting(
+  ctx: WriteContext,
+  spec: TableSpec,
+  lines: string[],
+  minTime: number,
+  maxTime: number,
+  retries: number,
+  rejects: Reject[],
+): Promise<{ inserted: number; updated: number }> {
+  try {
+    return await withRetry(() => writeStaging(ctx, spec, lines, minTime, maxTime), retries);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    if (lines.length === 1) {
+      rejects.push({
+        table: spec.table,
+        reason: `refused by the database: ${(err as Error).message}`,
+        jsonPath: null,
+        byteOffset: null,
+        raw: lines[0],
+      });
+      return { inserted: 0, updated: 0 };
+    }
+    const mid = lines.length >> 1;
+    const a = await writeStagingSplitting(ctx, spec, lines.slice(0, mid), minTime, maxTime, retries, rejects);
+    const b = await writeStagingSplitting(ctx, spec, lines.slice(mid), minTime, maxTime, retries, rejects);
+    return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated };
+  }
+}
