@@ -4,6 +4,16 @@ import { ConfigError, EXIT } from '../errors.js';
 import { importSource, type ImportProgress } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
 import { resolveInputs } from '../input/open-input.js';
+import { IMPORT_JOB, pushMetrics } from '../metrics/push.js';
+import {
+  addParsedBytes,
+  batchDurationSeconds,
+  recordError,
+  recordImportRun,
+  recordOutcomes,
+  refreshBusinessGauges,
+  trackPool,
+} from '../metrics/registry.js';
 import { addDbOptions, withDatabase, type DbOptions } from './context.js';
 import { formatBytes, renderTable } from './format.js';
 
@@ -13,6 +23,7 @@ interface ImportFlags extends DbOptions {
   dryRun?: boolean;
   concurrency: number;
   batchRows: number;
+  pushgateway?: string;
 }
 
 function positiveInt(name: string) {
@@ -73,6 +84,7 @@ export function importCommand(): Command {
     .option('--dry-run', 'read and validate only; write nothing')
     .option('--concurrency <n>', 'tables written in parallel', positiveInt('--concurrency'), 2)
     .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), 25_000)
+    .option('--pushgateway <url>', 'push run metrics to this Prometheus Pushgateway at the end (default: $PUSHGATEWAY_URL)')
     .addHelpText(
       'after',
       `
@@ -95,6 +107,7 @@ Examples:
     };
     const run = async (pool?: import('pg').Pool) => {
       const knownPartitions = new Set<string>();
+      const untrack = pool ? trackPool(pool) : () => {};
       for (const src of sources) {
         if (spinner.isEnabled) spinner.start(src.name);
         try {
@@ -106,13 +119,34 @@ Examples:
               concurrency: o.concurrency,
               batchRows: o.batchRows,
               knownPartitions,
-              observer: { progress },
+              observer: {
+                progress,
+                batchWritten(table, r) {
+                  // Rejections are counted once per run below, with those found while parsing.
+                  recordOutcomes(table, { ...r.counts, rejected: 0 });
+                  batchDurationSeconds.observe({ table }, r.copySeconds);
+                },
+              },
             }),
           );
         } finally {
           spinner.stop();
         }
+        const s = summaries[summaries.length - 1];
+        for (const [table, c] of Object.entries(s.tables)) if (c.rejected) recordOutcomes(table, { rejected: c.rejected });
+        addParsedBytes(s.bytes);
+        recordImportRun(s.status, s.durationMs / 1000);
+        if (s.status === 'failed') recordError(s.errorOffset === null ? 'db' : 'parse');
       }
+      const gateway = o.pushgateway ?? process.env.PUSHGATEWAY_URL;
+      if (gateway) {
+        if (pool) await refreshBusinessGauges((sql) => pool.query(sql));
+        const pushed = await pushMetrics({ url: gateway, job: IMPORT_JOB });
+        // Monitoring must never fail an import: a failed push is only a warning.
+        if (!pushed.ok) recordError('push');
+        if (!pushed.ok) console.error(`healthexport: warning: metrics push to ${gateway} failed: ${pushed.error}`);
+      }
+      untrack();
     };
     if (o.dryRun) await run();
     else await withDatabase(o, (db) => run(db.pool), { poolMax: o.concurrency + 2 });

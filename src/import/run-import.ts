@@ -13,6 +13,7 @@ import { HaeFormatError, scanHae, slicePath, type ScanStats } from '../hae/scann
 import type { InputSource } from '../input/open-input.js';
 import { TableBatch } from '../load/batch.js';
 import { ensureUser, finishIngestion, startIngestion, type IngestionRef } from '../load/ingestions.js';
+import { buildRouteLines } from '../load/route-lines.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { MAX_RAW_CHARS, storeRejects, type Reject } from '../load/rejects.js';
 import { BatchScheduler } from '../load/scheduler.js';
@@ -91,6 +92,7 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
   const unknownMetrics = new Set<string>();
   const metricKnown = new Map<string, boolean>();
   const flagged: string[] = [];
+  const routedWorkouts = new Set<string>();
   const stats: ScanStats = { bytes: 0, unknownKeys: [] };
   const meter = new Meter();
 
@@ -176,6 +178,7 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
           if (!batch) batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
           batch.add(rec);
           if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) flagged.push(rec.workoutId);
+          else if (rec.kind === 'route_point') routedWorkouts.add(rec.workoutId);
           if (batch.size >= batchRows || batch.bytes >= batchBytes) {
             submit(rec.kind);
             await scheduler.waitForRoom();
@@ -212,6 +215,7 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
     if (!scheduler.failed) for (const kind of [...batches.keys()]) submit(kind);
     await scheduler.drain();
     await flushRejects();
+    if (ctx) await buildRouteLines(ctx.pool, userId, [...routedWorkouts]);
   } catch (err) {
     writeError = `database write failed: ${errorMessage(err)}`;
   }

@@ -271,3 +271,32 @@ describe('importSource', () => {
     expect(rows[0].n).toBe(0);
   });
 });
+
+describe('route geometry', () => {
+  it('with PostGIS, each workout gets a LineString of its points in time order', async (ctx) => {
+    const db = await createTestDatabase({ migrate: true });
+    try {
+      if (!(await db.hasPostgis())) {
+        console.warn('skipped: this PostgreSQL has no postgis extension (CI installs postgresql-15-postgis-3)');
+        ctx.skip();
+      }
+      const doc = hae({
+        workouts: [
+          {
+            id: 'W-1', name: 'Walk', start: '2024-03-12 07:00:00 -0700', end: '2024-03-12 07:10:00 -0700',
+            route: [
+              { latitude: 47.61, longitude: -122.31, altitude: 12, timestamp: '2024-03-12 07:00:10 -0700' },
+              { latitude: 47.6, longitude: -122.3, altitude: 10, timestamp: '2024-03-12 07:00:00 -0700' },
+            ],
+          },
+        ],
+      });
+      const s = await importSource(stringSource(doc), { pool: db.pool, user: 'geo' });
+      expect(s.status).toBe('ok');
+      const { rows } = await db.pool.query(`SELECT ST_AsText(route) AS line, ST_SRID(route) AS srid FROM workouts`);
+      expect(rows[0]).toEqual({ line: 'LINESTRING Z (-122.3 47.6 10,-122.31 47.61 12)', srid: 4326 });
+    } finally {
+      await db.drop();
+    }
+  });
+});

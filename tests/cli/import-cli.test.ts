@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { hae } from '../support/inputs.js';
+
+function heartRates(n: number, startMs = Date.UTC(2023, 0, 1)): string {
+  const pad = (x: number) => String(x).padStart(2, '0');
+  const data = Array.from({ length: n }, (_, i) => {
+    const d = new Date(startMs + i * 60_000);
+    const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:00 +0000`;
+    return { date, Min: 50 + (i % 30), Avg: 60 + (i % 30), Max: 70 + (i % 30), source: 'Watch' };
+  });
+  return hae({ metrics: [{ name: 'heart_rate', units: 'count/min', data }] });
+}
+
+describe('healthexport import (CLI)', () => {
+  let db: TestDatabase;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: true });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'he-cli-'));
+    env = { DATABASE_URL: db.url };
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints one JSON summary whose counts reconcile, and exits 0', async () => {
+    const file = path.join(dir, 'hr.json');
+    await writeFile(file, heartRates(50));
+    const r = await runCli(['import', file, '--json', '--user', 'cli'], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(Object.keys(s)).toEqual(
+      expect.arrayContaining(['ingestionId', 'source', 'bytes', 'durationMs', 'status', 'tables', 'totals', 'unknownMetrics', 'unknownKeys']),
+    );
+    expect(s.status).toBe('ok');
+    expect(s.tables.heart_rate_metrics).toEqual({ read: 50, inserted: 50, updated: 0, unchanged: 0, rejected: 0 });
+    expect(s.totals.read).toBe(s.totals.inserted + s.totals.updated + s.totals.unchanged + s.totals.rejected);
+  });
+
+  it('prints a table per target table on a terminal-less run without --json', async () => {
+    const file = path.join(dir, 'hr.json');
+    const r = await runCli(['import', file, '--user', 'cli'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/heart_rate_metrics\s+50\s+0\s+0\s+50\s+0/);
+  });
+
+  it('reads gzip (by content) and stdin', async () => {
+    const gz = path.join(dir, 'hr-later.json.gz');
+    await writeFile(gz, gzipSync(heartRates(20, Date.UTC(2023, 5, 1))));
+    const a = JSON.parse((await runCli(['import', gz, '--json', '--user', 'gz'], { env })).stdout);
+    expect(a.tables.heart_rate_metrics.inserted).toBe(20);
+    const b = await runCli(['import', '-', '--json', '--user', 'gz'], { env, stdin: gzipSync(heartRates(20, Date.UTC(2023, 5, 1))) });
+    expect(b.code).toBe(0);
+    expect(JSON.parse(b.stdout).tables.heart_rate_metrics.unchanged).toBe(20);
+    const c = await runCli(['import', '-', '--json', '--user', 'stdin'], { env, stdin: heartRates(3) });
+    expect(JSON.parse(c.stdout)).toMatchObject({ source: 'stdin', status: 'ok', totals: { inserted: 3 } });
+  });
+
+  it('exits 3 when some records are rejected, 2 for unusable input, with one line naming file and byte', async () => {
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, hae({ metrics: [{ name: 'step_count', units: 'count', data: [{ date: '2024-01-01 10:00:00 +0000', qty: -4 }, { date: '2024-01-01 10:01:00 +0000', qty: 4 }] }] }));
+    const partial = await runCli(['import', bad, '--json'], { env });
+    expect(partial.code).toBe(3);
+    expect(JSON.parse(partial.stdout).status).toBe('partial');
+
+    const cut = path.join(dir, 'cut.json');
+    const text = heartRates(10);
+    await writeFile(cut, text.slice(0, 400));
+    const truncated = await runCli(['import', cut], { env });
+    expect(truncated.code).toBe(2);
+    const lines = truncated.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^healthexport: ${cut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*byte 400`));
+
+    const notHae = path.join(dir, 'package.json');
+    await writeFile(notHae, JSON.stringify({ name: 'x', version: '1' }));
+    const r = await runCli(['import', notHae], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a Health Auto Export/);
+
+    const missing = await runCli(['import', path.join(dir, 'nope.json')], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/nope\.json: no such file/);
+  });
+
+  it('exits 1 with one line for a bad DATABASE_URL or an unreachable server', async () => {
+    const file = path.join(dir, 'hr.json');
+    const badUrl = await runCli(['import', file], { env: { DATABASE_URL: 'mysql://x' } });
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr.trim().split('\n')).toHaveLength(1);
+    expect(badUrl.stderr).toMatch(/DATABASE_URL must start with postgres/);
+    const down = await runCli(['import', file], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/none' } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot connect to PostgreSQL at postgres:\/\/x@127\.0\.0\.1:1\/none/);
+  });
+
+  it('a killed import, run again, completes the load with no duplicates', async () => {
+    const n = 60_000;
+    const file = path.join(dir, 'big.json');
+    await writeFile(file, heartRates(n, Date.UTC(2020, 0, 1)));
+    const child = spawn(process.execPath, [BIN, 'import', file, '--user', 'killed', '--batch-rows', '2000', '--concurrency', '1'], {
+      env: { ...process.env, DATABASE_URL: db.url },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    // Kill it once some batches are committed but before it can finish.
+    let stored = 0;
+    for (let i = 0; i < 400 && stored === 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM heart_rate_metrics h JOIN users u ON u.id = h.user_id WHERE u.name = 'killed'`,
+      );
+      stored = rows[0].n;
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(stored).toBeGreaterThan(0);
+    const { rows: mid } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM heart_rate_metrics h JOIN users u ON u.id = h.user_id WHERE u.name = 'killed'`,
+    );
+    expect(mid[0].n).toBeLessThan(n);
+
+    const again = await runCli(['import', file, '--user', 'killed', '--json'], { env });
+    expect(again.code).toBe(0);
+    const s = JSON.parse(again.stdout);
+    expect(s.totals.read).toBe(n);
+    expect(s.totals.inserted + s.totals.unchanged).toBe(n);
+    expect(s.totals.unchanged).toBe(mid[0].n);
+    const { rows: end } = await db.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT recorded_at)::int AS d FROM heart_rate_metrics h JOIN users u ON u.id = h.user_id WHERE u.name = 'killed'`,
+    );
+    expect(end[0]).toEqual({ n, d: n });
+  });
+
+  it('dry run writes nothing and reports what is valid', async () => {
+    const file = path.join(dir, 'hr.json');
+    const r = await runCli(['import', file, '--dry-run', '--json', '--user', 'dry'], { env });
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.dryRun).toBe(true);
+    expect(s.valid.heart_rate_metrics).toBe(50);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM users WHERE name = 'dry'`);
+    expect(rows[0].n).toBe(0);
+  });
+});
