@@ -138,7 +138,10 @@ export async function startEmbedded(dataDir = defaultDataDir()): Promise<Embedde
       const hint = isRoot()
         ? ` (running as root, ${dataDir} and its parents must be accessible to the 'postgres' OS user)`
         : '';
-      const detail = logs.filter((l) => /FATAL|ERROR|could not|denied/i.test(l)).pop() ?? errorMessage(err);
+      const detail = (logs.filter((l) => /FATAL|ERROR|could not|denied/i.test(l)).pop() ?? errorMessage(err)).replace(
+        /^\[STDERR\]\s*/,
+        '',
+      );
       throw new ConfigError(
         `embedded PostgreSQL failed to start in ${dataDir}${hint}: ${detail.trim().split('\n')[0]}`,
       );
