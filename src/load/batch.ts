@@ -6,11 +6,11 @@
  */
 import { monthKey } from '../db/partitions.js';
 import type { HealthRecord } from '../hae/records.js';
-import type { TableSpec } from './tables.js';
+import { keyPositions, type TableSpec } from './tables.js';
 
 export class TableBatch {
   readonly lines: string[] = [];
-  private readonly keys: string[] = [];
+  private readonly keyAt: number[];
   /** Key -> line index; built only once a record is not later than every record before it. */
   private slots: Map<string, number> | null = null;
   bytes = 0;
@@ -21,17 +21,25 @@ export class TableBatch {
   dupUnchanged = 0;
   dupUpdated = 0;
 
-  constructor(readonly spec: TableSpec) {}
+  constructor(readonly spec: TableSpec) {
+    this.keyAt = keyPositions(spec);
+  }
+
+  /** A row's key, recovered from its line (only needed on the rare out-of-order path). */
+  private keyOf(line: string): string {
+    const fields = line.split('\t');
+    return this.keyAt.map((i) => fields[i]).join('\t');
+  }
 
   add(record: HealthRecord): void {
     const line = this.spec.render(record);
-    const key = this.spec.keyOf(record);
     const t = this.spec.time(record);
     this.read++;
     // Keys contain the time: a record later than all before it cannot repeat one of them, and
     // exports are mostly in time order, so the map is usually never needed.
     if (t <= this.maxTime) {
       const slots = this.slots ?? this.buildSlots();
+      const key = this.keyOf(line);
       const slot = slots.get(key);
       if (slot !== undefined) {
         if (this.lines[slot] === line) this.dupUnchanged++;
@@ -44,10 +52,9 @@ export class TableBatch {
       }
       slots.set(key, this.lines.length);
     } else {
-      this.slots?.set(key, this.lines.length);
+      this.slots?.set(this.keyOf(line), this.lines.length);
       this.maxTime = t;
     }
-    this.keys.push(key);
     this.lines.push(line);
     this.bytes += line.length + 40;
     if (t < this.minTime) this.minTime = t;
@@ -55,7 +62,7 @@ export class TableBatch {
 
   private buildSlots(): Map<string, number> {
     const slots = new Map<string, number>();
-    this.keys.forEach((k, i) => slots.set(k, i));
+    this.lines.forEach((line, i) => slots.set(this.keyOf(line), i));
     return (this.slots = slots);
   }
 

@@ -3,7 +3,9 @@
  * columns decide "updated" versus "unchanged", and how to render a record as a COPY line.
  *
  * Every line starts with user_id and ends with ingestion_id; the writer adds those two, the
- * spec renders what lies between.
+ * spec renders what lies between. Lines are built with Array#join, which yields flat strings:
+ * template concatenation would leave each retained line a tree of cons-string pieces, several
+ * times its size (measured: 97 MB of cons strings at 1.5 M buffered rows).
  */
 import type { HealthRecord, RecordKind } from '../hae/records.js';
 import { bool, json, num, text, ts } from './copy-text.js';
@@ -17,8 +19,6 @@ export interface TableSpec {
   key: readonly string[];
   /** The record's partition instant (epoch ms). */
   time(r: HealthRecord): number;
-  /** Identity within one user: equal strings mean the same primary key. */
-  keyOf(r: HealthRecord): string;
   render(r: HealthRecord): string;
 }
 
@@ -30,7 +30,6 @@ function spec<K extends RecordKind>(s: {
   columns: readonly string[];
   key: readonly string[];
   time: (r: Of<K>) => number;
-  keyOf: (r: Of<K>) => string;
   render: (r: Of<K>) => string;
 }): TableSpec {
   return s as unknown as TableSpec;
@@ -43,9 +42,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['recorded_at', 'source', 'min_bpm', 'avg_bpm', 'max_bpm', 'unit', 'extra'],
     key: ['recorded_at', 'source'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.time}\t${r.source}`,
-    render: (r) =>
-      `${ts(r.time)}\t${text(r.source)}\t${num(r.min)}\t${num(r.avg)}\t${num(r.max)}\t${text(r.unit)}\t${json(r.extra)}`,
+    render: (r) => [ts(r.time), text(r.source), num(r.min), num(r.avg), num(r.max), text(r.unit), json(r.extra)].join('\t'),
   }),
   blood_pressure: spec<'blood_pressure'>({
     table: 'blood_pressure_metrics',
@@ -53,8 +50,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['recorded_at', 'source', 'systolic', 'diastolic', 'unit', 'extra'],
     key: ['recorded_at', 'source'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.time}\t${r.source}`,
-    render: (r) => `${ts(r.time)}\t${text(r.source)}\t${num(r.systolic)}\t${num(r.diastolic)}\t${text(r.unit)}\t${json(r.extra)}`,
+    render: (r) => [ts(r.time), text(r.source), num(r.systolic), num(r.diastolic), text(r.unit), json(r.extra)].join('\t'),
   }),
   sleep_night: spec<'sleep_night'>({
     table: 'sleep_metrics',
@@ -65,7 +61,6 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     ],
     key: ['recorded_at', 'source'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.time}\t${r.source}`,
     render: (r) =>
       [
         ts(r.time), text(r.source), text(r.unit), num(r.totalSleep), num(r.core), num(r.deep), num(r.rem),
@@ -78,9 +73,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['started_at', 'ended_at', 'stage', 'source', 'qty', 'unit', 'extra'],
     key: ['started_at', 'stage', 'source'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.time}\t${r.stage}\t${r.source}`,
-    render: (r) =>
-      `${ts(r.time)}\t${ts(r.endTime)}\t${text(r.stage)}\t${text(r.source)}\t${num(r.qty)}\t${text(r.unit)}\t${json(r.extra)}`,
+    render: (r) => [ts(r.time), ts(r.endTime), text(r.stage), text(r.source), num(r.qty), text(r.unit), json(r.extra)].join('\t'),
   }),
   quantity: spec<'quantity'>({
     table: 'activity_metrics',
@@ -88,9 +81,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['metric', 'recorded_at', 'source', 'qty', 'text_value', 'unit', 'ended_at', 'extra'],
     key: ['metric', 'recorded_at', 'source'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.metric}\t${r.time}\t${r.source}`,
-    render: (r) =>
-      `${text(r.metric)}\t${ts(r.time)}\t${text(r.source)}\t${num(r.qty)}\t${text(r.text)}\t${text(r.unit)}\t${ts(r.endTime)}\t${json(r.extra)}`,
+    render: (r) => [text(r.metric), ts(r.time), text(r.source), num(r.qty), text(r.text), text(r.unit), ts(r.endTime), json(r.extra)].join('\t'),
   }),
   workout: spec<'workout'>({
     table: 'workouts',
@@ -101,7 +92,6 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     ],
     key: ['started_at', 'workout_id'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.time}\t${r.workoutId}`,
     render: (r) =>
       [
         ts(r.time), text(r.workoutId), text(r.name), ts(r.endTime), num(r.durationS), text(r.location),
@@ -119,7 +109,6 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     ],
     key: ['workout_id', 'recorded_at'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.workoutId}\t${r.time}`,
     render: (r) =>
       [
         text(r.workoutId), ts(r.time), num(r.latitude), num(r.longitude), num(r.altitude), num(r.course),
@@ -132,9 +121,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['workout_id', 'series', 'recorded_at', 'source', 'min_bpm', 'avg_bpm', 'max_bpm', 'unit'],
     key: ['workout_id', 'series', 'recorded_at'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.workoutId}\t${r.series}\t${r.time}`,
-    render: (r) =>
-      `${text(r.workoutId)}\t${r.series}\t${ts(r.time)}\t${text(r.source)}\t${num(r.min)}\t${num(r.avg)}\t${num(r.max)}\t${text(r.unit)}`,
+    render: (r) => [text(r.workoutId), r.series, ts(r.time), text(r.source), num(r.min), num(r.avg), num(r.max), text(r.unit)].join('\t'),
   }),
   workout_series: spec<'workout_series'>({
     table: 'workout_series',
@@ -142,8 +129,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['workout_id', 'series', 'recorded_at', 'source', 'qty', 'unit'],
     key: ['workout_id', 'series', 'recorded_at'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.workoutId}\t${r.series}\t${r.time}`,
-    render: (r) => `${text(r.workoutId)}\t${text(r.series)}\t${ts(r.time)}\t${text(r.source)}\t${num(r.qty)}\t${text(r.unit)}`,
+    render: (r) => [text(r.workoutId), text(r.series), ts(r.time), text(r.source), num(r.qty), text(r.unit)].join('\t'),
   }),
   event: spec<'event'>({
     table: 'health_events',
@@ -151,8 +137,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     columns: ['section', 'recorded_at', 'event_key', 'ended_at', 'source', 'data'],
     key: ['section', 'recorded_at', 'event_key'],
     time: (r) => r.time,
-    keyOf: (r) => `${r.section}\t${r.time}\t${r.eventKey}`,
-    render: (r) => `${text(r.section)}\t${ts(r.time)}\t${text(r.eventKey)}\t${ts(r.endTime)}\t${text(r.source)}\t${json(r.data)}`,
+    render: (r) => [text(r.section), ts(r.time), text(r.eventKey), ts(r.endTime), text(r.source), json(r.data)].join('\t'),
   }),
 };
 
@@ -161,4 +146,9 @@ export const TABLE_NAMES: readonly string[] = [...new Set(Object.values(TABLES).
 
 export function specFor(kind: RecordKind): TableSpec {
   return TABLES[kind];
+}
+
+/** Positions of the key columns in a rendered line, to recover a row's key from its text. */
+export function keyPositions(spec: TableSpec): number[] {
+  return spec.key.map((k) => spec.columns.indexOf(k));
 }
