@@ -6,19 +6,18 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { errorMessage } from '../errors.js';
-import { isKnownMetric, mapSlice } from '../hae/map.js';
-import { parseSlices } from '../hae/parse-batch.js';
 import type { RecordKind } from '../hae/records.js';
-import { HaeFormatError, scanHae, slicePath, type ScanStats } from '../hae/scanner.js';
+import { haeReader } from '../hae/reader.js';
 import type { InputSource } from '../input/open-input.js';
 import { TableBatch } from '../load/batch.js';
 import { ensureUser, finishIngestion, startIngestion, type IngestionRef } from '../load/ingestions.js';
 import { buildRouteLines } from '../load/route-lines.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
-import { MAX_RAW_CHARS, storeRejects, type Reject } from '../load/rejects.js';
+import { storeRejects, type Reject } from '../load/rejects.js';
 import { BatchScheduler } from '../load/scheduler.js';
 import { TABLE_NAMES, TABLES } from '../load/tables.js';
 import { writeBatch, type WriteResult } from '../load/writer.js';
+import { isInputFormatError, type RecordReader } from './reader.js';
 import { statusOf, totalsOf, type ImportSummary } from './summary.js';
 
 export interface ImportProgress {
@@ -44,21 +43,10 @@ export interface ImportOptions {
   /** Parallel table writers (connections). */
   concurrency?: number;
   observer?: ImportObserver;
+  /** The format reader; HAE JSON unless told otherwise. */
+  reader?: (input: AsyncIterable<Buffer>) => RecordReader;
   /** Partitions ensured so far, shared across the inputs of one run. */
   knownPartitions?: Set<string>;
-}
-
-const SECTION_FALLBACK_KIND: Record<string, RecordKind> = { metrics: 'quantity', workouts: 'workout' };
-const METRIC_KIND: Record<string, RecordKind> = {
-  heart_rate: 'heart_rate',
-  blood_pressure: 'blood_pressure',
-  sleep_analysis: 'sleep_night',
-};
-
-/** The table a record would have gone to, for counting one we could not even parse. */
-function kindOfSlice(section: string, metricName: string | undefined): RecordKind {
-  if (section === 'metrics') return (metricName && METRIC_KIND[metricName]) || 'quantity';
-  return SECTION_FALLBACK_KIND[section] ?? 'event';
 }
 
 /** Counts and hashes the JSON bytes on their way to the scanner. */
@@ -89,11 +77,8 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
 
   const tables: Record<string, Counts> = {};
   const countsFor = (table: string) => (tables[table] ??= emptyCounts());
-  const unknownMetrics = new Set<string>();
-  const metricKnown = new Map<string, boolean>();
   const flagged: string[] = [];
   const routedWorkouts = new Set<string>();
-  const stats: ScanStats = { bytes: 0, unknownKeys: [] };
   const meter = new Meter();
 
   let userId = 0;
@@ -152,48 +137,24 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
 
   let fatal: { message: string; offset: number | null } | null = null;
   let lastProgress = 0;
+  const reader = (opts.reader ?? haeReader)(meter.wrap(src.open()));
   try {
-    for await (const slices of scanHae(meter.wrap(src.open()), { stats })) {
-      for (const p of parseSlices(slices)) {
-        const s = p.slice;
-        if (s.section === 'metrics' && s.metricName) {
-          let known = metricKnown.get(s.metricName);
-          if (known === undefined) {
-            metricKnown.set(s.metricName, (known = isKnownMetric(s.metricName)));
-            if (!known) unknownMetrics.add(s.metricName);
-          }
+    for await (const read of reader.batches) {
+      for (const rec of read.records) {
+        let batch = batches.get(rec.kind);
+        if (!batch) batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
+        batch.add(rec);
+        if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) flagged.push(rec.workoutId);
+        else if (rec.kind === 'route_point') routedWorkouts.add(rec.workoutId);
+        if (batch.size >= batchRows || batch.bytes >= batchBytes) {
+          submit(rec.kind);
+          await scheduler.waitForRoom();
         }
-        if (p.error !== undefined) {
-          reject(kindOfSlice(s.section, s.metricName), {
-            reason: p.error,
-            jsonPath: slicePath(s),
-            byteOffset: s.offset,
-            raw: s.text.length > MAX_RAW_CHARS ? s.text.slice(0, MAX_RAW_CHARS) : s.text,
-          });
-          continue;
-        }
-        const mapped = mapSlice(s.section, s.metricName, s.metricUnits, p.value);
-        for (const rec of mapped.records) {
-          let batch = batches.get(rec.kind);
-          if (!batch) batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
-          batch.add(rec);
-          if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) flagged.push(rec.workoutId);
-          else if (rec.kind === 'route_point') routedWorkouts.add(rec.workoutId);
-          if (batch.size >= batchRows || batch.bytes >= batchBytes) {
-            submit(rec.kind);
-            await scheduler.waitForRoom();
-          }
-        }
-        for (const rj of mapped.rejects) {
-          reject(rj.kind ?? kindOfSlice(s.section, s.metricName), {
-            reason: rj.reason,
-            jsonPath: slicePath(s) + rj.pathSuffix,
-            byteOffset: s.offset,
-            raw: rj.raw !== undefined ? JSON.stringify(rj.raw) : s.text.slice(0, MAX_RAW_CHARS),
-          });
-        }
-        records += mapped.records.length + mapped.rejects.length + (p.error !== undefined ? 1 : 0);
       }
+      for (const rj of read.rejects) {
+        reject(rj.kind, { reason: rj.reason, jsonPath: rj.path, byteOffset: rj.byteOffset, raw: rj.raw });
+      }
+      records += read.records.length + read.rejects.length;
       if (pendingRejects.length >= 1000) await flushRejects();
       if (scheduler.failed) break;
       const now = Date.now();
@@ -204,10 +165,9 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
     }
   } catch (err) {
     // The input broke: what was complete before the break is still loaded and reported.
-    fatal =
-      err instanceof HaeFormatError
-        ? { message: err.message, offset: err.offset }
-        : { message: `cannot read input: ${errorMessage(err)}`, offset: meter.bytes };
+    fatal = isInputFormatError(err)
+      ? { message: err.message, offset: err.offset }
+      : { message: `cannot read input: ${errorMessage(err)}`, offset: meter.bytes };
   }
 
   let writeError: string | null = null;
@@ -233,9 +193,9 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
     dryRun,
     tables,
     totals,
-    unknownMetrics: [...unknownMetrics].sort(),
-    metrics: [...metricKnown.keys()].sort(),
-    unknownKeys: stats.unknownKeys,
+    unknownMetrics: [...reader.stats.metrics].filter(([, known]) => !known).map(([name]) => name).sort(),
+    metrics: [...reader.stats.metrics.keys()].sort(),
+    unknownKeys: reader.stats.unknownKeys,
     error,
     errorOffset: fatal?.offset ?? null,
     workoutsFlagged: flagged,

@@ -1,0 +1,55 @@
+/** The HAE JSON reader: scanner -> parsed slices -> mapped records, as the import pipeline wants them. */
+import type { ReaderBatch, RecordReader, ReaderStats } from '../import/reader.js';
+import { isKnownMetric, mapSlice } from './map.js';
+import { parseSlices } from './parse-batch.js';
+import type { RecordKind } from './records.js';
+import { scanHae, slicePath, type ScanStats } from './scanner.js';
+
+/** Raw text kept with a reject; a reject must not carry a multi-megabyte workout. */
+const MAX_RAW = 64 * 1024;
+
+const METRIC_KIND: Record<string, RecordKind> = {
+  heart_rate: 'heart_rate',
+  blood_pressure: 'blood_pressure',
+  sleep_analysis: 'sleep_night',
+};
+
+/** The kind a record would have been, for counting one that could not even be parsed. */
+function kindOfSlice(section: string, metricName: string | undefined): RecordKind {
+  if (section === 'metrics') return (metricName && METRIC_KIND[metricName]) || 'quantity';
+  return section === 'workouts' ? 'workout' : 'event';
+}
+
+export function haeReader(input: AsyncIterable<Buffer>): RecordReader {
+  const scanStats: ScanStats = { bytes: 0, unknownKeys: [] };
+  const stats: ReaderStats = { metrics: new Map(), unknownKeys: scanStats.unknownKeys };
+  async function* batches(): AsyncGenerator<ReaderBatch> {
+    for await (const slices of scanHae(input, { stats: scanStats })) {
+      const out: ReaderBatch = { records: [], rejects: [] };
+      for (const p of parseSlices(slices)) {
+        const s = p.slice;
+        if (s.section === 'metrics' && s.metricName && !stats.metrics.has(s.metricName)) {
+          stats.metrics.set(s.metricName, isKnownMetric(s.metricName));
+        }
+        const raw = () => (s.text.length > MAX_RAW ? s.text.slice(0, MAX_RAW) : s.text);
+        if (p.error !== undefined) {
+          out.rejects.push({ kind: kindOfSlice(s.section, s.metricName), reason: p.error, path: slicePath(s), byteOffset: s.offset, raw: raw() });
+          continue;
+        }
+        const mapped = mapSlice(s.section, s.metricName, s.metricUnits, p.value);
+        for (const r of mapped.records) out.records.push(r);
+        for (const rj of mapped.rejects) {
+          out.rejects.push({
+            kind: rj.kind ?? kindOfSlice(s.section, s.metricName),
+            reason: rj.reason,
+            path: slicePath(s) + rj.pathSuffix,
+            byteOffset: s.offset,
+            raw: rj.raw !== undefined ? JSON.stringify(rj.raw) : raw(),
+          });
+        }
+      }
+      yield out;
+    }
+  }
+  return { batches: batches(), stats };
+}

@@ -1,0 +1,38 @@
+/**
+ * What the import pipeline needs from a format reader (HAE JSON, Apple Health XML, ...): typed
+ * records and rejects in input order, in batches, plus what the summary reports about the
+ * input. A reader throws an error carrying a numeric `offset` when the input itself breaks
+ * (not JSON, truncated, ...), after yielding everything complete before that point.
+ */
+import type { HealthRecord, RecordKind } from '../hae/records.js';
+
+export interface ReaderReject {
+  /** The kind of record it would have been (for per-table counts). */
+  kind: RecordKind;
+  reason: string;
+  /** Where in the input: a JSON path, an XML element path, ... */
+  path: string;
+  byteOffset: number | null;
+  raw: string | null;
+}
+
+export interface ReaderBatch {
+  records: HealthRecord[];
+  rejects: ReaderReject[];
+}
+
+export interface ReaderStats {
+  /** Metric names seen, each with whether healthexport knows it. */
+  metrics: Map<string, boolean>;
+  /** Keys or elements not understood (skipped, reported). */
+  unknownKeys: string[];
+}
+
+export interface RecordReader {
+  batches: AsyncIterable<ReaderBatch>;
+  stats: ReaderStats;
+}
+
+export function isInputFormatError(err: unknown): err is Error & { offset: number } {
+  return err instanceof Error && typeof (err as { offset?: unknown }).offset === 'number';
+}
