@@ -4,6 +4,9 @@ import { ConfigError, EXIT } from '../errors.js';
 import { importSource, type ImportProgress } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
 import { resolveInputs } from '../input/open-input.js';
+import { openCache } from '../cache/cache.js';
+import { userIdByName } from '../cache/queries.js';
+import { afterImport } from '../cache/warm.js';
 import { IMPORT_JOB, pushMetrics } from '../metrics/push.js';
 import {
   addParsedBytes,
@@ -24,6 +27,8 @@ interface ImportFlags extends DbOptions {
   concurrency: number;
   batchRows: number;
   pushgateway?: string;
+  redisUrl?: string;
+  warm?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -84,6 +89,8 @@ export function importCommand(): Command {
     .option('--dry-run', 'read and validate only; write nothing')
     .option('--concurrency <n>', 'tables written in parallel', positiveInt('--concurrency'), 2)
     .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), 25_000)
+    .option('--redis-url <url>', 'cache to invalidate for the touched user and metrics (default: $REDIS_URL)')
+    .option('--warm', 'fill the cache again for what the import touched')
     .option('--pushgateway <url>', 'push run metrics to this Prometheus Pushgateway at the end (default: $PUSHGATEWAY_URL)')
     .addHelpText(
       'after',
@@ -108,6 +115,8 @@ Examples:
     const run = async (pool?: import('pg').Pool) => {
       const knownPartitions = new Set<string>();
       const untrack = pool ? trackPool(pool) : () => {};
+      const cache = pool ? openCache(o.redisUrl ?? process.env.REDIS_URL) : null;
+      if (cache && !cache.enabled && o.warm) console.error(`healthexport: ${cache.notice}`);
       for (const src of sources) {
         if (spinner.isEnabled) spinner.start(src.name);
         try {
@@ -137,7 +146,13 @@ Examples:
         addParsedBytes(s.bytes);
         recordImportRun(s.status, s.durationMs / 1000);
         if (s.status === 'failed') recordError(s.errorOffset === null ? 'db' : 'parse');
+        if (pool && cache?.enabled) {
+          // Summaries people read must not show what this import just changed.
+          const userId = await userIdByName(pool, o.user);
+          if (userId !== null) await afterImport(pool, cache, userId, s, !!o.warm);
+        }
       }
+      await cache?.close();
       const gateway = o.pushgateway ?? process.env.PUSHGATEWAY_URL;
       if (gateway) {
         if (pool) await refreshBusinessGauges((sql) => pool.query(sql));

@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, UserFacingError } from '../errors.js';
+import { cacheCommand } from './cache.js';
 import { dbCommand } from './db.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { partitionsCommand } from './partitions.js';
 import { rejectsCommand } from './rejects.js';
+import { summaryCommand } from './summary.js';
 
 export function buildProgram(): Command {
   const program = new Command('healthexport')
@@ -25,6 +27,8 @@ Examples:
   program.addCommand(migrateCommand());
   program.addCommand(partitionsCommand());
   program.addCommand(rejectsCommand());
+  program.addCommand(summaryCommand());
+  program.addCommand(cacheCommand());
   program.addCommand(dbCommand());
   return program;
 }
