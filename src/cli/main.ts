@@ -6,7 +6,9 @@ import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { partitionsCommand } from './partitions.js';
 import { rejectsCommand } from './rejects.js';
+import { serveCommand } from './serve.js';
 import { summaryCommand } from './summary.js';
+import { keysCommand, usersCommand } from './users.js';
 
 export function buildProgram(): Command {
   const program = new Command('healthexport')
@@ -29,6 +31,9 @@ Examples:
   program.addCommand(rejectsCommand());
   program.addCommand(summaryCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(usersCommand());
+  program.addCommand(keysCommand());
   program.addCommand(dbCommand());
   return program;
 }

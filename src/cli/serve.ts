@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { openCache } from '../cache/cache.js';
 import { ConfigError } from '../errors.js';
 import { SERVE_JOB, startPeriodicPush, type PeriodicPush } from '../metrics/push.js';
 import { createServer } from '../server/app.js';
@@ -50,7 +51,7 @@ export function serveCommand(): Command {
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--body-limit <size>', 'largest accepted body, JSON bytes after decompression', parseByteSize, 256 * 1024 ** 2)
     .option('--rate-limit <n>', 'requests per minute per API key (0: no limit)', wholeNumber('--rate-limit', 0), 60)
-    .option('--redis-url <url>', 'Redis for the shared rate-limit counters (default: $REDIS_URL; without: per process)')
+    .option('--redis-url <url>', 'Redis for the rate-limit counters and the summaries cache (default: $REDIS_URL; without: per-process limit, no cache)')
     .option('--pushgateway <url>', 'push metrics to this Prometheus Pushgateway (default: $PUSHGATEWAY_URL)')
     .option('--push-interval <s>', 'seconds between pushes', positiveNumber('--push-interval'), 15)
     .option('--concurrency <n>', 'tables written in parallel by one upload', wholeNumber('--concurrency', 1), 2)
@@ -82,8 +83,11 @@ Examples:
     await withDatabase(
       o,
       async (db) => {
+        // The summaries cache (same Redis): each upload invalidates what it changed, as import does.
+        const cache = openCache(redisUrl);
         const app = createServer({
           pool: db.pool,
+          cache,
           bodyLimitBytes: o.bodyLimit,
           rateLimitPerMinute: o.rateLimit,
           redisUrl,
@@ -123,6 +127,7 @@ Examples:
           process.on('SIGTERM', onTerm);
         });
         await app.close();
+        await cache.close();
         await push?.stop();
         console.error('healthexport: stopped');
       },
