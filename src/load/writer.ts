@@ -79,26 +79,31 @@ async function copyLines(client: pg.PoolClient, target: string, spec: TableSpec,
 }
 
 /**
- * Two statements, because PostgreSQL 15 cannot RETURN xmax from a partitioned table to tell an
- * insert from an update: new keys are inserted (DO NOTHING leaves existing rows untouched and
- * unlocked, so a re-import is read-only), then existing rows whose values differ are updated.
- * Rows just inserted are identical to their staged copy, so the UPDATE skips them.
+ * Three statements over the staged rows. First the rows already stored with the same values
+ * leave the staging table (a read-only join: a re-import of the same file stops here). Then new
+ * keys are inserted; DO NOTHING leaves existing rows untouched and unlocked. Last, existing rows
+ * whose values differ are updated; rows just inserted equal their staged copy and are skipped.
+ * (PostgreSQL 15 cannot RETURN xmax from a partitioned table to tell an insert from an update
+ * in one ON CONFLICT DO UPDATE, and that would lock every conflicting row anyway.)
  * Literal time bounds let the planner prune to the batch's partitions.
  */
-function mergeSql(spec: TableSpec, minTime: number, maxTime: number): { insert: string; update: string } {
+function mergeSql(spec: TableSpec, minTime: number, maxTime: number): { dropUnchanged: string; insert: string; update: string } {
   const cols = allColumns(spec);
   const values = spec.columns.filter((c) => !spec.key.includes(c));
   const t = spec.table;
-  const range = (alias: string) =>
-    `${alias}.${spec.timeColumn} BETWEEN '${new Date(minTime).toISOString()}' AND '${new Date(maxTime).toISOString()}'`;
+  const range = `t.${spec.timeColumn} BETWEEN '${new Date(minTime).toISOString()}' AND '${new Date(maxTime).toISOString()}'`;
+  const sameKey = ['user_id', ...spec.key].map((c) => `t.${c} = s.${c}`).join(' AND ');
+  const tValues = `(${values.map((c) => `t.${c}`).join(', ')})`;
+  const sValues = `(${values.map((c) => `s.${c}`).join(', ')})`;
+  const dropUnchanged = `DELETE FROM ${stageName(spec)} AS s USING ${t} AS t
+    WHERE ${sameKey} AND ${range} AND ${tValues} IS NOT DISTINCT FROM ${sValues}`;
   const insert = `INSERT INTO ${t} (${cols.join(', ')})
     SELECT ${cols.join(', ')} FROM ${stageName(spec)}
     ON CONFLICT (user_id, ${spec.key.join(', ')}) DO NOTHING`;
   const update = `UPDATE ${t} AS t SET ${[...values, 'ingestion_id'].map((c) => `${c} = s.${c}`).join(', ')}
     FROM ${stageName(spec)} AS s
-    WHERE ${['user_id', ...spec.key].map((c) => `t.${c} = s.${c}`).join(' AND ')} AND ${range('t')}
-      AND (${values.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${values.map((c) => `s.${c}`).join(', ')})`;
-  return { insert, update };
+    WHERE ${sameKey} AND ${range} AND ${tValues} IS DISTINCT FROM ${sValues}`;
+  return { dropUnchanged, insert, update };
 }
 
 async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -161,8 +166,10 @@ async function writeStaging(
       }
       await copyLines(client, stageName(spec), spec, lines, prefix, suffix);
       const sql = mergeSql(spec, minTime, maxTime);
+      const unchanged = (await client.query(sql.dropUnchanged)).rowCount ?? 0;
+      if (unchanged === lines.length) return { inserted: 0, updated: 0 };
       const inserted = (await client.query(sql.insert)).rowCount ?? 0;
-      const updated = (await client.query(sql.update)).rowCount ?? 0;
+      const updated = inserted + unchanged === lines.length ? 0 : ((await client.query(sql.update)).rowCount ?? 0);
       return { inserted, updated };
     } catch (err) {
       ready.delete(spec.table);
