@@ -28,11 +28,10 @@ function stamp(ms: number): string {
 function generate(file: string, targetMb: number): void {
   const fd = openSync(file, 'w');
   let pending = '';
-  let written = 0;
   const out = (s: string): void => {
     pending += s;
     if (pending.length > 1 << 20) {
-      written += writeSync(fd, pending);
+      writeSync(fd, pending);
       pending = '';
     }
   };
@@ -72,7 +71,7 @@ function generate(file: string, targetMb: number): void {
     out('],"metadata":{}}');
   }
   out('],"stateOfMind":[],"ecg":[]}}\n');
-  written += writeSync(fd, pending);
+  writeSync(fd, pending);
   closeSync(fd);
   console.log(`wrote ${file}: ${(statSync(file).size / 1e6).toFixed(1)} MB (${hrCount} heart_rate, ${stepCount} step_count, ${workoutCount} workouts)`);
 }

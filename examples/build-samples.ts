@@ -39,7 +39,6 @@ function L(wall: string, fold: 0 | 1 = 0): number {
 }
 const D = (t: number): string => clock.format(t);
 const ISO = (t: number): string => clock.formatIso(t);
-const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 function strHash(s: string): number {

@@ -13,7 +13,6 @@ import { buildSamples } from '../../examples/build-samples.js';
 import { generateExport, parseSize, TzClock } from '../../examples/generate.js';
 import { makeZip, ZIP_ENTRY_NAME } from '../../examples/make-archives.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 
 const EX = join(import.meta.dirname, '..', '..', 'examples');
