@@ -186,9 +186,9 @@ const meta = await makeExport(size, file);
 const mb = statSync(file).size / 1e6;
 const url = await freshDatabase('healthexport_bench');
 
-const first = await timed(process.execPath, [bin, 'import', file, '--json', '--user', 'bench'], { DATABASE_URL: url });
+const first = await timed(bin, ['import', file, '--json', '--user', 'bench'], { DATABASE_URL: url });
 const s1 = JSON.parse(first.stdout);
-const second = await timed(process.execPath, [bin, 'import', file, '--json', '--user', 'bench'], { DATABASE_URL: url });
+const second = await timed(bin, ['import', file, '--json', '--user', 'bench'], { DATABASE_URL: url });
 const s2 = JSON.parse(second.stdout);
 const stored = await rowCounts(url);
 const ceiling = await copyCeiling(url);
@@ -215,3 +215,6 @@ healthexport import benchmark (${new Date().toISOString().slice(0, 10)}, ${meta.
   naive loader   ${naive.seconds.toFixed(1)} s  ${fmt(rNaive)} rows/s  peak RSS ${naive.peakRssMb.toFixed(0)} MB on the ${naiveSize / 1e6} MB export${naiveBig ? `; on ${mb.toFixed(0)} MB it ${naiveBig}` : ''}
   ratios         import/\\copy ${(r1 / rCeil).toFixed(2)}x   import/naive ${(r1 / rNaive).toFixed(1)}x   second/first speed ${(first.seconds / second.seconds).toFixed(2)}x
 `);
+
+// The Apple Health export.xml path (issue 5) with the same --size, in the same run.
+if (!process.argv.includes('--hae-only')) await import('./apple-bench.js');

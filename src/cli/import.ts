@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import ora from 'ora';
 import { ConfigError, EXIT } from '../errors.js';
-import { importSource, type ImportProgress } from '../import/run-import.js';
+import { DEFAULT_BATCH_ROWS, importSource, type ImportProgress } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
 import { resolveInputs } from '../input/open-input.js';
 import { openCache } from '../cache/cache.js';
@@ -82,13 +82,15 @@ function renderSummary(s: ImportSummary): string {
 
 export function importCommand(): Command {
   const cmd = new Command('import')
-    .description('import Health Auto Export JSON files (.json, .json.gz, .zip, a directory of them, or - for stdin)')
+    .description(
+      "import Health Auto Export JSON files (.json, .json.gz, .zip, a directory of them, or - for stdin) or the Health app's own export (export.zip, its folder, or export.xml)",
+    )
     .argument('<inputs...>', 'files, directories, or - for stdin')
     .option('--user <name>', 'whose data this is (default: $HEALTHEXPORT_USER or "default")', defaultUser())
     .option('--json', 'print the summary as one JSON object on stdout (for cron)')
     .option('--dry-run', 'read and validate only; write nothing')
     .option('--concurrency <n>', 'tables written in parallel', positiveInt('--concurrency'), 2)
-    .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), 25_000)
+    .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), DEFAULT_BATCH_ROWS)
     .option('--redis-url <url>', 'cache to invalidate for the touched user and metrics (default: $REDIS_URL)')
     .option('--warm', 'fill the cache again for what the import touched')
     .option('--pushgateway <url>', 'push run metrics to this Prometheus Pushgateway at the end (default: $PUSHGATEWAY_URL)')
@@ -96,11 +98,12 @@ export function importCommand(): Command {
       'after',
       `
 Exit codes: 0 all stored, 3 some records rejected (see "rejects list"), 2 an input is unusable
-(not JSON, not an HAE export, truncated), 1 usage or database error.
+(neither HAE JSON nor Apple Health XML, truncated), 1 usage or database error.
 
 Examples:
   $ healthexport import ~/Downloads/HealthAutoExport-2024.json
   $ healthexport import export.zip --user jane --json
+  $ healthexport import ~/Downloads/apple_health_export   # Health app: Export All Health Data
   $ gunzip -c export.json.gz | healthexport import - --dry-run`,
     );
   addDbOptions(cmd).action(async (inputs: string[], o: ImportFlags) => {

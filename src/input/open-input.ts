@@ -3,6 +3,12 @@
  * plain, gzip (by magic number, whatever the extension) or zip (every .json entry, as the app
  * exports). Everything is streamed; a zip read from stdin is spilled to a temporary file first,
  * since a zip's directory sits at its end.
+ *
+ * Apple Health's own export is one source: its export.xml, whether inside the export.zip
+ * (`apple_health_export/export.xml`: any entry named export.xml; export_cda.xml is not health
+ * samples and is ignored), in the unzipped folder, or named directly. Its `siblings` give the
+ * reader the files next to it (workout-routes/*.gpx, electrocardiograms/*.csv) from the same
+ * archive or folder. Which reader reads a stream is decided by its content (src/import/detect.ts).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
@@ -22,12 +28,129 @@ export interface InputSource {
   sizeHint: number | null;
   /** The JSON bytes (decompressed). Call once. */
   open(): AsyncIterable<Buffer>;
+  /** Files next to this one (same folder or archive), for formats that refer to them. */
+  siblings?: SiblingFiles;
+}
+
+/**
+ * Read access to the files beside an input (Apple export: workout-routes/, electrocardiograms/).
+ * Paths are relative to the input's folder, with `/` separators; nothing outside it is reachable.
+ */
+export interface SiblingFiles {
+  /** Files under `prefix` (e.g. `electrocardiograms/`), relative paths, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** The bytes of one file, or null when there is no such file. */
+  open(relPath: string): Promise<AsyncIterable<Buffer> | null>;
+  /** Releases what list/open held open (an archive handle). */
+  close(): Promise<void>;
 }
 
 const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const startsWith = (b: Buffer, magic: number[]) => magic.every((m, i) => b[i] === m);
 const IMPORTABLE = /\.(json|json\.gz|gz|zip)$/i;
+/** The main file of Apple Health's export (export_cda.xml, beside it, is not health samples). */
+const APPLE_EXPORT = 'export.xml';
+const isAppleExport = (entryName: string) => path.posix.basename(entryName).toLowerCase() === APPLE_EXPORT;
+
+/** A relative path that stays inside its base (no absolute path, no `..`), normalised, or null. */
+function safeRel(rel: string): string | null {
+  const p = path.posix.normalize(rel.replace(/\\/g, '/').replace(/^\/+/, ''));
+  if (p === '.' || p.startsWith('../') || p === '..' || path.posix.isAbsolute(p)) return null;
+  return p;
+}
+
+/** Siblings of a file on disk: files under its folder. */
+function dirSiblings(dir: string): SiblingFiles {
+  return {
+    async list(prefix) {
+      const rel = safeRel(prefix);
+      if (rel === null) return [];
+      const out: string[] = [];
+      const visit = async (sub: string) => {
+        let entries;
+        try {
+          entries = await readdir(path.join(dir, sub), { withFileTypes: true });
+        } catch {
+          return;
+        }
+        for (const e of entries) {
+          const p = path.posix.join(sub, e.name);
+          if (e.isDirectory()) await visit(p);
+          else if (e.isFile()) out.push(p);
+        }
+      };
+      await visit(rel);
+      return out.sort();
+    },
+    async open(relPath) {
+      const rel = safeRel(relPath);
+      if (rel === null) return null;
+      const file = path.join(dir, rel);
+      try {
+        if (!(await stat(file)).isFile()) return null;
+      } catch {
+        return null;
+      }
+      return createReadStream(file, { highWaterMark: 1 << 20 });
+    },
+    async close() {},
+  };
+}
+
+/**
+ * Siblings inside a zip archive: the entries under `base` (the folder of export.xml in the
+ * archive). The archive is opened once, on first use, and its entries indexed by name (yauzl
+ * reads any entry at random); `close` releases it, then calls `release`.
+ */
+function zipSiblings(file: string, base: string, release?: () => Promise<void>): SiblingFiles {
+  let index: Promise<{ zip: yauzl.ZipFile; entries: Map<string, yauzl.Entry> }> | null = null;
+  const load = () =>
+    (index ??= (async () => {
+      const zip = await openZip(file);
+      const entries = new Map<string, yauzl.Entry>();
+      await new Promise<void>((resolve, reject) => {
+        zip.on('entry', (e: yauzl.Entry) => {
+          if (e.fileName.startsWith(base) && !e.fileName.endsWith('/')) entries.set(e.fileName.slice(base.length), e);
+          zip.readEntry();
+        });
+        zip.on('end', resolve);
+        zip.on('error', reject);
+        zip.readEntry();
+      });
+      return { zip, entries };
+    })());
+  let closed = false;
+  return {
+    async list(prefix) {
+      const rel = safeRel(prefix);
+      if (rel === null) return [];
+      const dir = rel.endsWith('/') ? rel : rel + '/';
+      const { entries } = await load();
+      return [...entries.keys()].filter((n) => n.startsWith(dir)).sort();
+    },
+    async open(relPath) {
+      const rel = safeRel(relPath);
+      if (rel === null) return null;
+      const { zip, entries } = await load();
+      const e = entries.get(rel);
+      if (!e) return null;
+      return new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, s) => (err ? reject(err) : resolve(s!))));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (index) {
+        try {
+          (await index).zip.close();
+        } catch {
+          /* it never opened */
+        }
+      }
+      await release?.();
+    },
+  };
+}
 
 async function peek(file: string): Promise<Buffer> {
   const fh = await open(file, 'r');
@@ -64,7 +187,7 @@ async function zipEntries(file: string): Promise<{ name: string; size: number }[
   const found: { name: string; size: number }[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      if (/\.json$/i.test(e.fileName) && !e.fileName.startsWith('__MACOSX/')) {
+      if ((/\.json$/i.test(e.fileName) || isAppleExport(e.fileName)) && !e.fileName.startsWith('__MACOSX/')) {
         found.push({ name: e.fileName, size: e.uncompressedSize });
       }
       zip.readEntry();
@@ -82,6 +205,7 @@ function zipEntrySource(file: string, entryName: string, size: number, cleanup?:
     name: `${file}:${entryName}`,
     kind: 'file',
     sizeHint: size,
+    ...(isAppleExport(entryName) ? { siblings: zipSiblings(file, path.posix.dirname(entryName) === '.' ? '' : path.posix.dirname(entryName) + '/', cleanup) } : {}),
     async *open() {
       const zip = await openZip(file);
       try {
@@ -113,18 +237,27 @@ async function sourcesForFile(file: string): Promise<InputSource[]> {
     } catch (err) {
       throw new InputError(`${file}: not a readable zip archive: ${errorMessage(err)}`, file, 0);
     }
-    if (!entries.length) throw new InputError(`${file}: zip archive holds no .json file`, file, 0);
+    if (!entries.length) throw new InputError(`${file}: zip archive holds no .json file and no Apple Health export.xml`, file, 0);
     return entries.map((e) => zipEntrySource(file, e.name, e.size));
   }
-  return [fileSource(file, st.size, startsWith(head, GZIP))];
+  const gz = startsWith(head, GZIP);
+  const src = fileSource(file, st.size, gz);
+  // A plain file may be an Apple export.xml: its routes and ECGs are in its folder.
+  if (!gz) src.siblings = dirSiblings(path.dirname(file));
+  return [src];
 }
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  // An unzipped Apple export: export.xml is the source; its subfolders (workout-routes/,
+  // electrocardiograms/) are read through it, not walked.
+  const apple = entries.some((e) => e.isFile() && e.name.toLowerCase() === APPLE_EXPORT);
+  for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else if (e.isFile() && IMPORTABLE.test(e.name)) out.push(p);
+    if (e.isDirectory()) {
+      if (!apple) out.push(...(await walk(p)));
+    } else if (e.isFile() && (IMPORTABLE.test(e.name) || e.name.toLowerCase() === APPLE_EXPORT)) out.push(p);
   }
   return out;
 }
@@ -149,10 +282,11 @@ async function stdinSource(stdin: Readable): Promise<InputSource[]> {
     const cleanup = async () => rm(dir, { recursive: true, force: true });
     if (!entries.length) {
       await cleanup();
-      throw new InputError('stdin: zip archive holds no .json file', 'stdin', 0);
+      throw new InputError('stdin: zip archive holds no .json file and no Apple Health export.xml', 'stdin', 0);
     }
-    // The temporary copy goes when the last entry has been read.
-    let left = entries.length;
+    // The temporary copy goes when the last entry has been read (and an Apple export's siblings
+    // have been released: they count as one more).
+    let left = entries.length + entries.filter((e) => isAppleExport(e.name)).length;
     return entries.map((e) => zipEntrySource(file, e.name, e.size, async () => (--left === 0 ? cleanup() : undefined)));
   }
   const gz = startsWith(head, GZIP);
@@ -186,7 +320,7 @@ export async function resolveInputs(args: string[], stdin: Readable = process.st
     }
     if (st.isDirectory()) {
       const files = await walk(arg);
-      if (!files.length) throw new InputError(`${arg}: directory holds no .json, .json.gz or .zip file`, arg);
+      if (!files.length) throw new InputError(`${arg}: directory holds no .json, .json.gz or .zip file and no Apple Health export.xml`, arg);
       for (const f of files) out.push(...(await sourcesForFile(f)));
     } else {
       out.push(...(await sourcesForFile(arg)));

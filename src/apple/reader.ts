@@ -1,0 +1,411 @@
+/**
+ * The Apple Health export reader: export.xml (the Health app's "Export All Health Data") →
+ * typed records, as the import pipeline wants them (src/import/reader.ts). Streamed through a
+ * SAX-style tokenizer (fast-xml.ts; saxes on request) in constant memory; the workout routes
+ * (workout-routes/*.gpx) and ECGs (electrocardiograms/*.csv) are read from the files next to
+ * export.xml (same archive or folder) through the input's `siblings`. Choices of the mapping:
+ * src/apple/README.md.
+ *
+ * Elements of <HealthData>:
+ *   Record          → QuantityRecord / HeartRateRecord / SleepStageRecord (map-record.ts)
+ *   Correlation     → BloodPressureRecord (blood pressure) or an event `correlation`
+ *   Workout         → WorkoutRecord; its GPX route → RoutePointRecords (after them, the workout,
+ *                     which carries the count of points)
+ *   ActivitySummary → an event `activitySummary`
+ *   ExportDate, Me  → skipped (Me holds birth date and sex: not health samples)
+ *   anything else (ClinicalRecord, Audiogram, VisionPrescription, ...) → skipped, reported in
+ *                     the summary's unknown keys
+ * Then every electrocardiograms/*.csv → an event `ecg`.
+ *
+ * Reject paths: `HealthData/Record[12345]` (index among the Record elements, from 0),
+ * `HealthData/Workout[3]`, ...; byte offsets are those of the element's `<` in export.xml.
+ */
+import type { HealthRecord, RecordKind, WorkoutRecord } from '../hae/records.js';
+import { isKnownMetric } from '../hae/map-known.js';
+import { put } from '../hae/map-util.js';
+import type { ReaderBatch, ReaderStats, RecordReader } from '../import/reader.js';
+import type { InputSource, SiblingFiles } from '../input/open-input.js';
+import { MAX_ECG_BYTES, parseEcg } from './ecg.js';
+import { readGpx } from './gpx.js';
+import { kindOf, mapRecord, type Attrs } from './map-record.js';
+import { isBloodPressure, locationPoint, mapActivitySummary, mapCorrelation, mapWorkout, type Node } from './map-workout.js';
+import { appleType, type AppleType } from './type-map.js';
+import { FastXml } from './fast-xml.js';
+import { XmlFeed, XmlInputError } from './xml-feed.js';
+
+/** Raw start-tag text kept with a reject. */
+const MAX_RAW = 4096;
+/** Records per yielded batch (roughly; a batch is cut after an input chunk). */
+const BATCH = 4096;
+/** Deeper elements inside a Workout/Correlation are ignored (a hostile file cannot nest forever). */
+const MAX_TREE_DEPTH = 8;
+/** ECGs per yielded batch (each holds ~15,000 voltages). */
+const ECG_BATCH = 8;
+
+/** A start tag as the tokenizers give it. */
+interface Tag {
+  name: string;
+  attributes: Record<string, string>;
+}
+
+/** What the parser needs of a tokenizer (FastXml, or saxes through XmlFeed). */
+interface TagFeed {
+  push(buf: Buffer): void;
+  end(): void;
+  tagOffset(): number;
+  tagText(max?: number): string;
+  tolerated: number;
+}
+
+export type XmlTokenizer = 'fast' | 'saxes';
+
+const enum Top {
+  None,
+  Record,
+  Tree,
+  Skip,
+}
+
+interface RouteJob {
+  route: true;
+  workout: WorkoutRecord;
+  files: string[];
+  locations: Node[];
+  path: string;
+}
+
+type Item = ReaderBatch | RouteJob;
+
+function isRouteJob(i: Item): i is RouteJob {
+  return (i as RouteJob).route === true;
+}
+
+/** Skipped without a word: known, and not health samples. */
+const IGNORED = new Set(['ExportDate', 'Me']);
+
+class ExportXmlParser {
+  out: ReaderBatch = { records: [], rejects: [] };
+  readonly queue: Item[] = [];
+  readonly feed: TagFeed;
+  private depth = 0;
+  private top = Top.None;
+  private rec: HealthRecord | null = null;
+  private ibi: { bpm: number | string; time: string }[] | null = null;
+  private tree: Node[] = [];
+  private treeName = '';
+  private treePath = '';
+  private treeOffset = 0;
+  private treeRaw = '';
+  private readonly counts = new Map<string, number>();
+  private nRecords = 0;
+  private readonly types = new Map<string, AppleType>();
+  private readonly unknown = new Set<string>();
+
+  constructor(
+    private readonly stats: ReaderStats,
+    tokenizer: XmlTokenizer,
+  ) {
+    const handlers = { open: (t: Tag) => this.open(t), close: () => this.close() };
+    this.feed = tokenizer === 'saxes' ? new XmlFeed(handlers) : new FastXml(handlers);
+  }
+
+  get size(): number {
+    return this.out.records.length + this.out.rejects.length;
+  }
+
+  private reject(kind: RecordKind, reason: string, path: string, offset: number | null, raw: string | null) {
+    this.out.rejects.push({ kind, reason, path, byteOffset: offset, raw });
+  }
+
+  private index(name: string): number {
+    const n = this.counts.get(name) ?? 0;
+    this.counts.set(name, n + 1);
+    return n;
+  }
+
+  private open(tag: Tag): void {
+    const d = this.depth++;
+    if (d === 1) return this.openTop(tag);
+    if (d === 0) {
+      if (tag.name !== 'HealthData') {
+        throw new XmlInputError(
+          `not an Apple Health export: the root element is <${tag.name}>, not <HealthData>`,
+          this.feed.tagOffset(),
+        );
+      }
+      return;
+    }
+    switch (this.top) {
+      case Top.Record:
+        return this.openRecordChild(tag, d);
+      case Top.Tree:
+        return this.openTreeChild(tag, d);
+    }
+  }
+
+  private openTop(tag: Tag): void {
+    const a = tag.attributes as Attrs;
+    switch (tag.name) {
+      case 'Record': {
+        const idx = this.nRecords++;
+        const type = a.type;
+        if (type === undefined || type === '') {
+          this.reject('quantity', 'Record type missing', `HealthData/Record[${idx}]`, this.feed.tagOffset(), this.feed.tagText(MAX_RAW));
+          this.top = Top.Skip;
+          return;
+        }
+        let t = this.types.get(type);
+        if (t === undefined) {
+          t = appleType(type);
+          this.types.set(type, t);
+          if (!this.stats.metrics.has(t.metric)) this.stats.metrics.set(t.metric, isKnownMetric(t.metric));
+        }
+        const r = mapRecord(a, t);
+        if (typeof r === 'string') {
+          this.reject(kindOf(t), r, `HealthData/Record[${idx}]`, this.feed.tagOffset(), this.feed.tagText(MAX_RAW));
+          this.top = Top.Skip;
+          return;
+        }
+        this.rec = r;
+        this.top = Top.Record;
+        return;
+      }
+      case 'Workout':
+      case 'Correlation': {
+        const root: Node = { ...a };
+        this.tree = [root];
+        this.treeName = tag.name;
+        this.treePath = `HealthData/${tag.name}[${this.index(tag.name)}]`;
+        this.treeOffset = this.feed.tagOffset();
+        this.treeRaw = this.feed.tagText(MAX_RAW);
+        this.top = Top.Tree;
+        return;
+      }
+      case 'ActivitySummary': {
+        const path = `HealthData/ActivitySummary[${this.index(tag.name)}]`;
+        const r = mapActivitySummary(a);
+        if (typeof r === 'string') this.reject('event', r, path, this.feed.tagOffset(), this.feed.tagText(MAX_RAW));
+        else this.out.records.push(r);
+        this.top = Top.Skip;
+        return;
+      }
+      default:
+        if (!IGNORED.has(tag.name) && !this.unknown.has(tag.name)) {
+          this.unknown.add(tag.name);
+          this.stats.unknownKeys.push(tag.name);
+        }
+        this.top = Top.Skip;
+    }
+  }
+
+  private openRecordChild(tag: Tag, d: number): void {
+    const rec = this.rec as HealthRecord & { extra: Record<string, unknown> | null };
+    const a = tag.attributes as Attrs;
+    if (d === 2) {
+      if (tag.name === 'MetadataEntry') {
+        if (a.key !== undefined) put((rec.extra ??= {}), a.key, a.value ?? null);
+      } else if (tag.name === 'HeartRateVariabilityMetadataList') {
+        this.ibi = [];
+        put((rec.extra ??= {}), 'instantaneousBeatsPerMinute', this.ibi);
+      }
+    } else if (d === 3 && this.ibi !== null && tag.name === 'InstantaneousBeatsPerMinute') {
+      const bpm = Number(a.bpm);
+      this.ibi.push({ bpm: Number.isFinite(bpm) ? bpm : (a.bpm ?? ''), time: a.time ?? '' });
+    }
+  }
+
+  private openTreeChild(tag: Tag, d: number): void {
+    if (d > MAX_TREE_DEPTH) return;
+    const parent = this.tree[d - 2];
+    if (parent === undefined) return;
+    const a = tag.attributes as Attrs;
+    if (tag.name === 'MetadataEntry') {
+      if (a.key !== undefined) put((parent.metadata ??= {}), a.key, a.value ?? '');
+      this.tree[d - 1] = {}; // a placeholder: MetadataEntry has no children worth keeping
+      return;
+    }
+    const node: Node = { ...a };
+    const list = parent[tag.name];
+    if (Array.isArray(list)) list.push(node);
+    else put(parent, tag.name, [node]);
+    this.tree[d - 1] = node;
+  }
+
+  private close(): void {
+    const d = --this.depth;
+    if (d !== 1) return;
+    switch (this.top) {
+      case Top.Record:
+        this.out.records.push(this.rec as HealthRecord);
+        this.rec = null;
+        this.ibi = null;
+        break;
+      case Top.Tree:
+        this.closeTree();
+        break;
+    }
+    this.top = Top.None;
+  }
+
+  private closeTree(): void {
+    const root = this.tree[0];
+    this.tree = [];
+    if (this.treeName === 'Correlation') {
+      const r = mapCorrelation(root);
+      if (typeof r === 'string') {
+        this.reject(isBloodPressure(root) ? 'blood_pressure' : 'event', r, this.treePath, this.treeOffset, this.treeRaw);
+      } else {
+        this.out.records.push(r);
+      }
+      return;
+    }
+    const m = mapWorkout(root);
+    if (typeof m === 'string') {
+      this.reject('workout', m, this.treePath, this.treeOffset, this.treeRaw);
+      return;
+    }
+    if (m.routeFiles.length === 0 && m.locations.length === 0) {
+      this.out.records.push(m.workout);
+      return;
+    }
+    // Its route is read when the parser pauses (after this chunk); the workout follows its points.
+    if (this.size) this.queue.push(this.out);
+    this.out = { records: [], rejects: [] };
+    this.queue.push({ route: true, workout: m.workout, files: m.routeFiles, locations: m.locations, path: this.treePath });
+  }
+}
+
+/** `/workout-routes/route_x.gpx` → `workout-routes/route_x.gpx` (relative to export.xml's folder). */
+function relPath(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^\/+/, '').replace(/^(\.\/)+/, '');
+}
+
+async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer | null> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += c.length;
+    if (n > max) return null;
+    parts.push(c);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * `tokenizer`: FastXml (default), or saxes, a general XML parser (slower; the tests check that
+ * both read the same records).
+ */
+export function appleReader(
+  input: AsyncIterable<Buffer>,
+  src?: Pick<InputSource, 'siblings'>,
+  tokenizer: XmlTokenizer = 'fast',
+): RecordReader {
+  const stats: ReaderStats = { metrics: new Map(), unknownKeys: [] };
+  const siblings: SiblingFiles | undefined = src?.siblings;
+
+  async function* route(job: RouteJob): AsyncGenerator<ReaderBatch> {
+    const w = job.workout;
+    let points = 0;
+    if (job.locations.length) {
+      const out: ReaderBatch = { records: [], rejects: [] };
+      job.locations.forEach((l, i) => {
+        const p = locationPoint(w.workoutId, l);
+        if (typeof p === 'string') {
+          out.rejects.push({ kind: 'route_point', reason: p, path: `${job.path}/WorkoutRoute/Location[${i}]`, byteOffset: null, raw: JSON.stringify(l) });
+        } else {
+          out.records.push(p);
+          points++;
+        }
+      });
+      yield out;
+    }
+    for (const f of job.files) {
+      const rel = relPath(f);
+      let stream: AsyncIterable<Buffer> | null = null;
+      let why = siblings
+        ? `route file ${rel} is not in the export`
+        : `route file ${rel} cannot be read: export.xml was read alone (import the export.zip or its folder to get routes)`;
+      try {
+        stream = siblings ? await siblings.open(rel) : null;
+      } catch (err) {
+        why = `route file ${rel} cannot be read: ${(err as Error).message}`;
+      }
+      if (stream === null) {
+        yield { records: [], rejects: [{ kind: 'route_point', reason: why, path: `${job.path}/WorkoutRoute`, byteOffset: null, raw: f }] };
+        continue;
+      }
+      const res = { points: 0 };
+      yield* readGpx(stream, w.workoutId, rel, res);
+      points += res.points;
+    }
+    w.routePoints = points;
+    yield { records: [w], rejects: [] };
+  }
+
+  async function* drain(p: ExportXmlParser): AsyncGenerator<ReaderBatch> {
+    if (p.size) p.queue.push(p.out);
+    p.out = { records: [], rejects: [] };
+    while (p.queue.length) {
+      const item = p.queue.shift() as Item;
+      if (isRouteJob(item)) yield* route(item);
+      else yield item;
+    }
+  }
+
+  async function* ecgs(): AsyncGenerator<ReaderBatch> {
+    if (!siblings) return;
+    let out: ReaderBatch = { records: [], rejects: [] };
+    let files: string[];
+    try {
+      files = (await siblings.list('electrocardiograms/')).filter((f) => /\.csv$/i.test(f));
+    } catch (err) {
+      yield { records: [], rejects: [{ kind: 'event', reason: `cannot list electrocardiograms/: ${(err as Error).message}`, path: 'electrocardiograms/', byteOffset: null, raw: null }] };
+      return;
+    }
+    for (const f of files) {
+      let r: ReturnType<typeof parseEcg>;
+      try {
+        const stream = await siblings.open(f);
+        const buf = stream ? await readAll(stream, MAX_ECG_BYTES) : null;
+        r = buf === null ? `ECG ${f}: missing or larger than ${MAX_ECG_BYTES} bytes` : parseEcg(buf.toString('utf8'), f);
+      } catch (err) {
+        r = `ECG ${f} cannot be read: ${(err as Error).message}`;
+      }
+      if (typeof r === 'string') out.rejects.push({ kind: 'event', reason: r, path: f, byteOffset: null, raw: null });
+      else out.records.push(r);
+      if (out.records.length >= ECG_BATCH) {
+        yield out;
+        out = { records: [], rejects: [] };
+      }
+    }
+    if (out.records.length || out.rejects.length) yield out;
+  }
+
+  async function* batches(): AsyncGenerator<ReaderBatch> {
+    const p = new ExportXmlParser(stats, tokenizer);
+    try {
+      for await (const chunk of input) {
+        try {
+          p.feed.push(chunk);
+        } catch (err) {
+          // Everything complete before the break is still yielded (and loaded), then the error.
+          yield* drain(p);
+          throw err;
+        }
+        if (p.queue.length || p.size >= BATCH) yield* drain(p);
+      }
+      try {
+        p.feed.end();
+      } catch (err) {
+        yield* drain(p);
+        throw err;
+      }
+      yield* drain(p);
+      if (p.feed.tolerated) stats.unknownKeys.push(`(${p.feed.tolerated} duplicated XML attributes: the later value kept)`);
+      yield* ecgs();
+    } finally {
+      await siblings?.close?.();
+    }
+  }
+  return { batches: batches(), stats };
+}

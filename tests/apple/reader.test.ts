@@ -1,0 +1,122 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateAppleExport } from '../../examples/apple/generate.js';
+import { BAD_XML, EXPORT_XML, TRUNCATED_XML } from '../../examples/apple/make-samples.js';
+import { FastXml, completeUtf8 } from '../../src/apple/fast-xml.js';
+import { appleReader, type XmlTokenizer } from '../../src/apple/reader.js';
+import type { HealthRecord } from '../../src/hae/records.js';
+import type { ReaderReject } from '../../src/import/reader.js';
+
+async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, tokenizer: XmlTokenizer = 'fast') {
+  async function* gen() {
+    const buf = Buffer.from(text as string);
+    for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk);
+  }
+  const r = appleReader(typeof text === 'string' ? gen() : text, undefined, tokenizer);
+  const records: HealthRecord[] = [];
+  const rejects: ReaderReject[] = [];
+  let error: (Error & { offset?: number }) | null = null;
+  try {
+    for await (const b of r.batches) {
+      records.push(...b.records);
+      rejects.push(...b.rejects);
+    }
+  } catch (err) {
+    error = err as Error;
+  }
+  return { records, rejects, error, stats: r.stats };
+}
+
+describe('appleReader', () => {
+  it('gives the same records and byte offsets whatever the chunking (multi-byte sources included)', async () => {
+    const at = (needle: string) => Buffer.byteLength(BAD_XML.slice(0, BAD_XML.lastIndexOf('<', BAD_XML.indexOf(needle))));
+    const expected = [at('value="abc"'), at('startDate="yesterday"'), at('value="900"'), at('HKWorkoutActivityTypeWalking')];
+    const whole = await readAll(BAD_XML, 1 << 20);
+    expect(whole.rejects.map((r) => r.byteOffset)).toEqual(expected);
+    for (const chunk of [1, 7, 53, 333]) {
+      const r = await readAll(BAD_XML, chunk);
+      expect(r.error).toBeNull();
+      expect(r.records).toEqual(whole.records);
+      expect(r.rejects.map((x) => [x.path, x.byteOffset])).toEqual(whole.rejects.map((x) => [x.path, x.byteOffset]));
+    }
+  });
+
+  it('without siblings, a workout route becomes a reject and the workout is still emitted', async () => {
+    const r = await readAll(EXPORT_XML, 4096);
+    expect(r.error).toBeNull();
+    expect(r.records.filter((x) => x.kind === 'workout')).toHaveLength(2);
+    expect(r.rejects.map((x) => x.kind)).toEqual(['route_point']);
+    expect([...r.stats.metrics.keys()]).toContain('heart_rate');
+  });
+
+  it('an empty stream fails as an early end at byte 0', async () => {
+    const r = await readAll('', 10);
+    expect(r.error?.message).toMatch(/ends early at byte 0/);
+    expect(r.error?.offset).toBe(0);
+  });
+
+  it('reads exactly what saxes (a general XML parser) reads: samples, bad records, truncation, a generated export', async () => {
+    for (const text of [EXPORT_XML, BAD_XML, TRUNCATED_XML]) {
+      const fast = await readAll(text, 61);
+      const sax = await readAll(text, 61, 'saxes');
+      expect(fast.records).toEqual(sax.records);
+      expect(fast.rejects).toEqual(sax.rejects);
+      expect(fast.error?.offset).toBe(sax.error?.offset);
+    }
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'he-apple-gen-'));
+    try {
+      const g = await generateAppleExport({ sizeBytes: 1 << 20, dir, seed: 7 });
+      const open = () => createReadStream(g.xml, { highWaterMark: 64 << 10 }) as AsyncIterable<Buffer>;
+      const fast = await readAll(open(), 0);
+      const sax = await readAll(open(), 0, 'saxes');
+      expect(fast.error).toBeNull();
+      expect(fast.records.length).toBe(g.xmlRecords);
+      expect(fast.records).toEqual(sax.records);
+      expect(fast.rejects).toEqual(sax.rejects); // the route files it cannot reach without siblings
+      expect(fast.rejects).toHaveLength(g.routes);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the fast tokenizer refuses what is not well-formed, at the right byte', async () => {
+    const cases: [string, RegExp, number][] = [
+      ['<HealthData><Record a="1"></Recrd></HealthData>', /unexpected close tag <\/Recrd>, expected <\/Record>/, 26],
+      ['<HealthData><Record a=1/></HealthData>', /unquoted value of attribute a/, 22],
+      ['<HealthData><Record a="x<y"/></HealthData>', /< in the value of attribute a/, 24],
+      ['<HealthData><Record a="&bogus;"/></HealthData>', /undefined entity &bogus;/, 23],
+      ['<HealthData><Record a="1"b="2"/></HealthData>', /separated by whitespace/, 25],
+      ['<HealthData/>junk', /text after the root element/, 13],
+      ['<HealthData/><HealthData/>', /a second root element/, 13],
+      ['<HealthData><Record a="1" <x/></HealthData>', /disallowed character in attribute name/, 26],
+    ];
+    for (const [xml, why, offset] of cases) {
+      const f = new FastXml({ open() {}, close() {} });
+      let err: (Error & { offset?: number }) | null = null;
+      try {
+        f.push(Buffer.from(xml));
+        f.end();
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message, xml).toMatch(why);
+      expect(err?.offset, xml).toBe(offset);
+    }
+    for (const cut of ['<HealthData><!-- never closed', '<!DOCTYPE HealthData [ <!ELEMENT x EMPTY>', '<HealthData><Record a="1']) {
+      const f = new FastXml({ open() {}, close() {} });
+      f.push(Buffer.from(cut));
+      expect(() => f.end()).toThrow(/ends early at byte/);
+    }
+    // Entities, character references, a DOCTYPE whose internal subset holds `>` and `]` in quotes.
+    const seen: Record<string, string>[] = [];
+    const f = new FastXml({ open: (t) => seen.push(t.attributes), close() {} });
+    f.push(Buffer.from('\ufeff<?xml version="1.0"?>\n<!DOCTYPE HealthData [ <!ATTLIST x y CDATA "a>]b"> <!-- ] > --> ]>\n<HealthData a=\'&lt;&#65;&#x42;&amp;&quot;\'/>'));
+    f.end();
+    expect(seen).toEqual([{ a: '<AB&"' }]);
+    expect(completeUtf8(Buffer.from([0x61, 0xe2, 0x80]))).toBe(1);
+    expect(completeUtf8(Buffer.from([0x61, 0xe2, 0x80, 0x99]))).toBe(4);
+  });
+});
