@@ -26,7 +26,7 @@ import {
   SYSTOLIC_MIN,
 } from '../hae/map-rules.js';
 import { parseHaeDate } from '../hae/dates.js';
-import { sha1Hex32, toNum } from '../hae/map-util.js';
+import { durationToSeconds, sha1Hex32, toNum } from '../hae/map-util.js';
 import { appleDate } from './dates.js';
 import { normUnit, parseDevice, show } from './map-record.js';
 import { appleType, workoutName } from './type-map.js';
@@ -49,24 +49,8 @@ function numOrText(v: string): number | string {
 
 function seconds(value: string | undefined, unit: string | undefined): number | null {
   if (value === undefined) return null;
-  let n = toNum(value);
-  if (!(n >= 0)) return null;
-  switch (unit) {
-    case undefined:
-    case 's':
-    case 'sec':
-      break;
-    case 'min':
-      n *= 60;
-      break;
-    case 'h':
-    case 'hr':
-      n *= 3600;
-      break;
-    default:
-      return null;
-  }
-  return Number(n.toPrecision(12));
+  const n = durationToSeconds(toNum(value), unit);
+  return n === null ? null : Number(n.toPrecision(12));
 }
 
 export function appleWorkoutId(activityType: string, start: number, end: number): string {

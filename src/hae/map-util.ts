@@ -51,6 +51,28 @@ function isDecimal(s: string): boolean {
 }
 
 /** Optional numeric field: null when absent, the number when valid, NaN when present but bad. */
+/**
+ * A duration in `unit` (s, sec, min, h, hr; none means seconds) as seconds, or null for a unit
+ * it does not know or a value that is not a non-negative number.
+ */
+export function durationToSeconds(n: number, unit: unknown): number | null {
+  if (!(n >= 0)) return null;
+  switch (unit) {
+    case undefined:
+    case null:
+    case 's':
+    case 'sec':
+      return n;
+    case 'min':
+      return n * 60;
+    case 'h':
+    case 'hr':
+      return n * 3600;
+    default:
+      return null;
+  }
+}
+
 export function optNum(v: unknown): number | null {
   return absent(v) ? null : toNum(v);
 }

@@ -16,7 +16,7 @@ import type {
 import { parseHaeDate } from './dates.js';
 import { checkHr } from './map-metric.js';
 import { RECOVERY_MAX_SPAN_MS, RECOVERY_START_SLACK_MS, mayBeNegative } from './map-rules.js';
-import { absent, isObj, optNum, put, quantityOf, rej, sha1Hex32, show, strOr, strOrNull, toNum, type Obj } from './map-util.js';
+import { absent, durationToSeconds, isObj, optNum, put, quantityOf, rej, sha1Hex32, show, strOr, strOrNull, toNum, type Obj } from './map-util.js';
 
 /** Stable id of a v1 workout (which has none): same name/start/end text → same id. */
 export function v1WorkoutId(name: string, start: string, end: string): string {
@@ -150,29 +150,7 @@ export function mapWorkout(w: unknown, out: MapResult): void {
 
 /** Seconds from `duration`: a number / numeric string of seconds, or `{qty, units}` (s, min, hr). */
 function durationSeconds(v: unknown): number | null {
-  let n: number;
-  if (isObj(v)) {
-    n = toNum(v.qty);
-    switch (v.units) {
-      case undefined:
-      case null:
-      case 's':
-      case 'sec':
-        break;
-      case 'min':
-        n *= 60;
-        break;
-      case 'h':
-      case 'hr':
-        n *= 3600;
-        break;
-      default:
-        return null;
-    }
-  } else {
-    n = toNum(v);
-  }
-  return n === n && n >= 0 ? n : null;
+  return isObj(v) ? durationToSeconds(toNum(v.qty), v.units) : durationToSeconds(toNum(v), undefined);
 }
 
 /** An array field is a per-sample series when its first element is an object with date and qty. */
