@@ -109,11 +109,16 @@ Examples:
   addDbOptions(cmd).action(async (inputs: string[], o: ImportFlags) => {
     const sources = await resolveInputs(inputs);
     const summaries: ImportSummary[] = [];
-    const spinner = ora({ stream: process.stderr, isEnabled: process.stderr.isTTY && !process.env.CI });
+    // A pseudo-terminal that reports no width (script(1), some CI runners) sends ora's line
+    // clearing into an endless loop: only a terminal with a known width gets the spinner.
+    const columns = process.stderr.isTTY ? process.stderr.columns || 0 : 0;
+    const spinner = ora({ stream: process.stderr, isEnabled: columns > 0 && !process.env.CI });
     const progress = (p: ImportProgress) => {
       const pct = p.sizeHint ? ` ${Math.min(100, (100 * p.bytes) / p.sizeHint).toFixed(0)}%` : '';
       const rate = p.elapsedMs ? Math.round((p.records * 1000) / p.elapsedMs) : 0;
-      spinner.text = `${p.source}${pct} ${formatBytes(p.bytes)} · ${p.records.toLocaleString('en-US')} records · ${rate.toLocaleString('en-US')}/s`;
+      const text = `${p.source}${pct} ${formatBytes(p.bytes)} · ${p.records.toLocaleString('en-US')} records · ${rate.toLocaleString('en-US')}/s`;
+      // One line: a wrapped spinner line leaves copies of itself behind on every redraw.
+      spinner.text = text.length > columns - 4 ? `…${text.slice(text.length - (columns - 5))}` : text;
     };
     const run = async (pool?: import('pg').Pool) => {
       const knownPartitions = new Set<string>();
