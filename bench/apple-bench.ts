@@ -9,32 +9,21 @@
  *
  * Arguments have the same names as bench/import-bench.ts, so that one can run this one too.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { migrate } from '../src/db/migrations.js';
 import { generateAppleExport, type AppleGenerateResult } from '../examples/apple/generate.js';
 import { parseSize } from '../examples/generate.js';
+import { adminUrl as adminUrlArg, arg, dropDatabase as drop, freshDatabase as fresh, rowCounts, timed as timedCmd } from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/healthexport.js');
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
-
 const size = parseSize(arg('size', '1GB'));
-const adminUrl = arg('database-url', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const adminUrl = adminUrlArg();
 const work = arg('dir', '/tmp/healthexport-bench');
 const keep = process.argv.includes('--keep');
 const DB = 'healthexport_bench_apple';
-const TABLES = [
-  'heart_rate_metrics', 'blood_pressure_metrics', 'sleep_metrics', 'sleep_stages', 'activity_metrics', 'workouts',
-  'workout_routes', 'workout_heart_rate', 'workout_series', 'health_events',
-];
 
 if (!existsSync(path.join(root, 'dist/apple/reader.js')) || !existsSync(path.join(root, 'dist/import/detect.js'))) {
   console.error('apple-bench: the built CLI has no Apple reader yet: run `npm run build` first');
@@ -59,59 +48,9 @@ async function makeExport(): Promise<AppleGenerateResult & { dir: string }> {
   return { ...r, dir };
 }
 
-async function freshDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${DB}`;
-  const pool = new pg.Pool({ connectionString: u.toString() });
-  await migrate(pool);
-  await pool.end();
-  return u.toString();
-}
-
-async function dropDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.end();
-}
-
-/** Runs a command, sampling its peak RSS (VmHWM) from /proc. */
-function timed(args: string[], env: Record<string, string>): Promise<{ seconds: number; peakRssMb: number; stdout: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const t = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    let peak = 0;
-    child.stdout.on('data', (d) => (stdout += d));
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-      } catch {
-        /* exited */
-      }
-    };
-    const timer = setInterval(sample, 50);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      resolve({ seconds: Number(process.hrtime.bigint() - t) / 1e9, peakRssMb: peak, stdout, code });
-    });
-  });
-}
-
-async function rowCounts(url: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url });
-  let n = 0;
-  for (const t of TABLES) n += Number((await pool.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
-  await pool.end();
-  return n;
-}
+const freshDatabase = () => fresh(adminUrl, DB);
+const dropDatabase = () => drop(adminUrl, DB);
+const timed = (args: string[], env: Record<string, string>) => timedCmd(process.execPath, args, env);
 
 const gen = await makeExport();
 const folder = path.join(gen.dir, 'apple_health_export');

@@ -5,53 +5,24 @@
  * against the ceiling (psql \copy of the same rows from text files into the same partitioned
  * tables) and a naive baseline (JSON.parse of the whole file + multi-row INSERT).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '../src/db/migrations.js';
-import { generateExport } from '../examples/generate.js';
+import { generateExport, parseSize } from '../examples/generate.js';
+import { adminUrl as adminUrlArg, arg, DATA_TABLES as TABLES, freshDatabase as fresh, rowCounts, timed } from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/healthexport.js');
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-}
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?$/i.exec(s);
-  if (!m) throw new Error(`bad size ${s}`);
-  const mult = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[(m[2] ?? 'B').toUpperCase() as 'B'];
-  return Math.round(Number(m[1]) * mult);
-}
-
 const size = parseSize(arg('size', '1GB'));
 const naiveSize = parseSize(arg('naive-size', '200MB'));
-const adminUrl = arg('database-url', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const adminUrl = adminUrlArg();
 const work = arg('dir', '/tmp/healthexport-bench');
 mkdirSync(work, { recursive: true });
 
-const TABLES = [
-  'heart_rate_metrics', 'blood_pressure_metrics', 'sleep_metrics', 'sleep_stages', 'activity_metrics', 'workouts',
-  'workout_routes', 'workout_heart_rate', 'workout_series', 'health_events',
-];
-
-async function freshDatabase(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const pool = new pg.Pool({ connectionString: url });
-  await migrate(pool);
-  await pool.end();
-  return url;
-}
+const freshDatabase = (name: string) => fresh(adminUrl, name);
 
 async function makeExport(bytes: number, file: string) {
   const meta = `${file}.meta.json`;
@@ -65,39 +36,6 @@ async function makeExport(bytes: number, file: string) {
   await import('node:fs/promises').then((fs) => fs.writeFile(meta, JSON.stringify(m)));
   console.log(`generated ${file}: ${(r.bytes / 1e6).toFixed(0)} MB, ${r.totalRecords.toLocaleString()} records in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   return m;
-}
-
-/** Runs a command, sampling its peak RSS (VmHWM) from /proc. */
-function timed(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ seconds: number; peakRssMb: number; stdout: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const t = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    let peak = 0;
-    child.stdout.on('data', (d) => (stdout += d));
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-      } catch {
-        /* exited */
-      }
-    };
-    const timer = setInterval(sample, 50);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      resolve({ seconds: Number(process.hrtime.bigint() - t) / 1e9, peakRssMb: peak, stdout, code });
-    });
-  });
-}
-
-async function rowCounts(url: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url });
-  let n = 0;
-  for (const t of TABLES) n += Number((await pool.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
-  await pool.end();
-  return n;
 }
 
 /** Creates in `toUrl` the month partitions `fromUrl` has, so the ceiling measures COPY alone. */
@@ -212,7 +150,7 @@ healthexport import benchmark (${new Date().toISOString().slice(0, 10)}, ${meta.
   second import  ${second.seconds.toFixed(1)} s  ${fmt(rate(s2.totals.read, second.seconds))} records/s  peak RSS ${second.peakRssMb.toFixed(0)} MB  unchanged ${fmt(s2.totals.unchanged)}  inserted ${s2.totals.inserted}  updated ${s2.totals.updated}
   rows stored    ${fmt(stored)} (records read ${fmt(s1.totals.read)}; rejected ${s1.totals.rejected})
   psql \\copy     ${ceiling.seconds.toFixed(1)} s  ${fmt(rCeil)} rows/s (ceiling: same rows, text files, partitions made beforehand)
-  naive loader   ${naive.seconds.toFixed(1)} s  ${fmt(rNaive)} rows/s  peak RSS ${naive.peakRssMb.toFixed(0)} MB on the ${naiveSize / 1e6} MB export${naiveBig ? `; on ${mb.toFixed(0)} MB it ${naiveBig}` : ''}
+  naive loader   ${naive.seconds.toFixed(1)} s  ${fmt(rNaive)} rows/s  peak RSS ${naive.peakRssMb.toFixed(0)} MB on the ${(naiveSize / 1e6).toFixed(0)} MB export${naiveBig ? `; on ${mb.toFixed(0)} MB it ${naiveBig}` : ''}
   ratios         import/\\copy ${(r1 / rCeil).toFixed(2)}x   import/naive ${(r1 / rNaive).toFixed(1)}x   second/first speed ${(first.seconds / second.seconds).toFixed(2)}x
 `);
 
