@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { ensureMonths, monthKeyToDate } from '../db/partitions.js';
+import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
 import type { TableBatch } from './batch.js';
 import type { Counts } from './outcome.js';
 import type { Reject } from './rejects.js';
@@ -39,6 +39,9 @@ export interface WriteResult {
   path: 'direct' | 'staging';
   copySeconds: number;
 }
+
+/** Below this many staged rows per month spanned, a batch is matched by index probes. */
+const SPARSE_ROWS_PER_MONTH = 1_000;
 
 const TRANSIENT = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300']);
 const TRANSIENT_NODE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
@@ -150,6 +153,7 @@ async function writeStaging(
   lines: string[],
   minTime: number,
   maxTime: number,
+  sparse: boolean,
 ): Promise<{ inserted: number; updated: number }> {
   const prefix = `${ctx.userId}\t`;
   const suffix = `\t${ctx.ingestionId}\n`;
@@ -165,6 +169,13 @@ async function writeStaging(
         ready.add(spec.table);
       }
       await copyLines(client, stageName(spec), spec, lines, prefix, suffix);
+      if (sparse) {
+        // Probe the primary key once per staged row. Left to itself the planner hashes or merges
+        // every stored row in the batch's time range, and a sparse metric (a weight a week)
+        // spans years: measured 667 ms against 26 ms for 597 rows over 20 months. For a dense
+        // batch the hash join is the faster one (7 ms against 13 ms for 5,000 rows in a week).
+        await client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+      }
       const sql = mergeSql(spec, minTime, maxTime);
       const unchanged = (await client.query(sql.dropUnchanged)).rowCount ?? 0;
       if (unchanged === lines.length) return { inserted: 0, updated: 0 };
@@ -237,7 +248,8 @@ async function writeStagingSplitting(
   rejects: Reject[],
 ): Promise<{ inserted: number; updated: number }> {
   try {
-    return await withRetry(() => writeStaging(ctx, spec, lines, minTime, maxTime), retries);
+    const sparse = lines.length / (monthKey(maxTime) - monthKey(minTime) + 1) < SPARSE_ROWS_PER_MONTH;
+    return await withRetry(() => writeStaging(ctx, spec, lines, minTime, maxTime, sparse), retries);
   } catch (err) {
     if (!isDataError(err)) throw err;
     if (lines.length === 1) {
