@@ -51,7 +51,7 @@ export interface Timed {
   code: number | null;
 }
 
-/** Runs a command, sampling its peak RSS (VmHWM) from /proc. */
+/** Runs a command, sampling the peak RSS of it and its children from /proc. */
 export function timed(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
@@ -59,13 +59,22 @@ export function timed(cmd: string, args: string[], env: Record<string, string> =
     let stdout = '';
     let peak = 0;
     child.stdout.on('data', (d) => (stdout += d));
-    const sample = () => {
+    // The CLI runs `import` in a child process (bin/healthexport.js): count the whole tree.
+    const treeRssKb = (pid: number): number => {
+      let kb = 0;
       try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) kb += Number(m[1]);
+        for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) {
+          kb += treeRssKb(Number(c));
+        }
       } catch {
         /* exited */
       }
+      return kb;
+    };
+    const sample = () => {
+      peak = Math.max(peak, treeRssKb(child.pid!) / 1024);
     };
     const timer = setInterval(sample, 50);
     child.on('error', reject);

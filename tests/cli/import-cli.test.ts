@@ -124,6 +124,15 @@ describe('healthexport import (CLI)', () => {
     }
     child.kill('SIGKILL');
     await exited;
+    // The import itself runs in a child of the CLI; it stops once its parent is gone. Wait until
+    // no healthexport connection is left, so the count below is final.
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'healthexport' AND datname = current_database()`,
+      );
+      if (rows[0].n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(stored).toBeGreaterThan(0);
     const { rows: mid } = await db.pool.query(
       `SELECT count(*)::int AS n FROM heart_rate_metrics h JOIN users u ON u.id = h.user_id WHERE u.name = 'killed'`,
