@@ -43,7 +43,8 @@ export function defaultDataDir(): string {
   return path.join(base, 'healthexport');
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on loopback that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
