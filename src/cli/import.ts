@@ -8,15 +8,8 @@ import { openCache } from '../cache/cache.js';
 import { userIdByName } from '../cache/queries.js';
 import { afterImport } from '../cache/warm.js';
 import { IMPORT_JOB, pushMetrics } from '../metrics/push.js';
-import {
-  addParsedBytes,
-  batchDurationSeconds,
-  recordError,
-  recordImportRun,
-  recordOutcomes,
-  refreshBusinessGauges,
-  trackPool,
-} from '../metrics/registry.js';
+import { recordError, refreshBusinessGauges, trackPool } from '../metrics/registry.js';
+import { metricsObserver, recordImportMetrics } from '../import/record-metrics.js';
 import { addDbOptions, withDatabase, type DbOptions } from './context.js';
 import { formatBytes, renderTable } from './format.js';
 
@@ -136,23 +129,14 @@ Examples:
               concurrency: o.concurrency,
               batchRows: o.batchRows,
               knownPartitions,
-              observer: {
-                progress,
-                batchWritten(table, r) {
-                  // Rejections are counted once per run below, with those found while parsing.
-                  recordOutcomes(table, { ...r.counts, rejected: 0 });
-                  batchDurationSeconds.observe({ table }, r.copySeconds);
-                },
-              },
+              observer: { progress, ...metricsObserver },
             }),
           );
         } finally {
           spinner.stop();
         }
         const s = summaries[summaries.length - 1];
-        for (const [table, c] of Object.entries(s.tables)) if (c.rejected) recordOutcomes(table, { rejected: c.rejected });
-        addParsedBytes(s.bytes);
-        recordImportRun(s.status, s.durationMs / 1000);
+        recordImportMetrics(s);
         if (s.status === 'failed') recordError(s.errorOffset === null ? 'db' : 'parse');
         if (pool && cache?.enabled) {
           // Summaries people read must not show what this import just changed.

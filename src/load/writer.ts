@@ -37,7 +37,8 @@ export interface WriteResult {
   counts: Counts;
   rejects: Reject[];
   path: 'direct' | 'staging';
-  copySeconds: number;
+  /** The whole write: partitions, COPY, merge, commit. */
+  seconds: number;
 }
 
 /** Below this many staged rows per month spanned, a batch is matched by index probes. */
@@ -240,8 +241,8 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
     counts.unchanged += batch.lines.length - r.inserted - r.updated - rejects.length;
     counts.rejected += rejects.length;
   }
-  const copySeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { counts, rejects, path, copySeconds };
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { counts, rejects, path, seconds };
 }
 
 async function writeStagingSplitting(

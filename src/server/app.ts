@@ -41,17 +41,8 @@ import { afterImport } from '../cache/warm.js';
 import { errorMessage } from '../errors.js';
 import { importSource } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
-import {
-  addParsedBytes,
-  batchDurationSeconds,
-  observeHttpRequest,
-  recordError,
-  recordImportRun,
-  recordOutcomes,
-  refreshBusinessGauges,
-  renderMetrics,
-  trackPool,
-} from '../metrics/registry.js';
+import { metricsObserver, recordImportMetrics } from '../import/record-metrics.js';
+import { observeHttpRequest, recordError, refreshBusinessGauges, renderMetrics, trackPool } from '../metrics/registry.js';
 import { discardRest, requestBody, type BodyEncoding } from './body.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -314,13 +305,7 @@ export function createServer(opts: ServerOptions): HealthServer {
           concurrency: opts.concurrency ?? 2,
           batchRows: opts.batchRows,
           knownPartitions,
-          observer: {
-            batchWritten(table, r) {
-              // Rejections are counted once per run below, with those found while parsing (as `import` does).
-              recordOutcomes(table, { ...r.counts, rejected: 0 });
-              batchDurationSeconds.observe({ table }, r.copySeconds);
-            },
-          },
+          observer: metricsObserver,
         });
       } catch (err) {
         // Only the bookkeeping around the run throws (user, raw_ingestions): the database.
@@ -330,9 +315,7 @@ export function createServer(opts: ServerOptions): HealthServer {
       release();
     }
 
-    for (const [table, c] of Object.entries(summary.tables)) if (c.rejected) recordOutcomes(table, { rejected: c.rejected });
-    addParsedBytes(summary.bytes);
-    recordImportRun(summary.status, summary.durationMs / 1000);
+    recordImportMetrics(summary);
     if (opts.cache?.enabled) {
       // Summaries people read must not show what this upload just changed (failed runs included:
       // they may have committed batches). A cache failure is the cache's business, not the upload's.
