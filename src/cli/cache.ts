@@ -100,7 +100,7 @@ export function cacheCommand(): Command {
     }
   });
 
-  addRedisOption(cmd.command('stats').description('hit ratio (across processes), cached keys and their memory').option('--json', 'print as JSON')).action(
+  addRedisOption(cmd.command('stats').description('hit ratio (across processes), cached keys and their memory').option('--json', 'print as JSON').addHelpText('after', '\nExample:\n  $ healthexport cache stats --redis-url redis://127.0.0.1:6379')).action(
     async (o: CacheFlags & { json?: boolean }) => {
       const cache = await openRequired(o);
       try {
@@ -119,7 +119,8 @@ export function cacheCommand(): Command {
         .command('clear')
         .description("delete cached summaries: one user's (--user) or everyone's")
         .option('--user <name>', 'only this user')
-        .option('--json', 'print as JSON'),
+        .option('--json', 'print as JSON')
+        .addHelpText('after', '\nExample:\n  $ healthexport cache clear --user jane'),
     ),
   ).action(async (o: ClearFlags) => {
     const cache = await openRequired(o);

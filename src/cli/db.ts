@@ -4,7 +4,7 @@ import { addDbOptions, printJson, withDatabase, type DbOptions } from './context
 
 export function dbCommand(): Command {
   const cmd = new Command('db').description('inspect the database in use');
-  addDbOptions(cmd.command('info').description('which database, server version, PostGIS, migrations').option('--json', 'print as JSON')).action(
+  addDbOptions(cmd.command('info').description('which database, server version, PostGIS, migrations').option('--json', 'print as JSON').addHelpText('after', '\nExample:\n  $ DATABASE_URL=postgres://localhost/health healthexport db info')).action(
     async (o: DbOptions & { json?: boolean }) => {
       await withDatabase(
         o,

@@ -51,7 +51,7 @@ export function migrateCommand(): Command {
       { migrateFirst: false },
     );
   });
-  addDbOptions(cmd.command('status').description('list migrations and whether each is applied').option('--json', 'print as JSON')).action(
+  addDbOptions(cmd.command('status').description('list migrations and whether each is applied').option('--json', 'print as JSON').addHelpText('after', '\nExample:\n  $ healthexport migrate status')).action(
     async (o: DbOptions & { json?: boolean }) => {
       await withDatabase(
         o,

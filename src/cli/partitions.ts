@@ -37,7 +37,8 @@ export function partitionsCommand(): Command {
       .command('list')
       .description('list partitions with estimated rows and size')
       .option('--table <name>', 'only this table')
-      .option('--json', 'print as JSON'),
+      .option('--json', 'print as JSON')
+      .addHelpText('after', '\nExample:\n  $ healthexport partitions list --table heart_rate_metrics'),
   ).action(async (o: DbOptions & { table?: string; json?: boolean }) => {
     await withDatabase(o, async (db) => {
       const parts = await listPartitions(db.pool, o.table);

@@ -23,7 +23,11 @@ export function usersCommand(): Command {
     });
   });
   addDbOptions(
-    cmd.command('list').description('list users with their number of active keys').option('--json', 'print as JSON'),
+    cmd
+      .command('list')
+      .description('list users with their number of active keys')
+      .option('--json', 'print as JSON')
+      .addHelpText('after', '\nExample:\n  $ healthexport users list --json'),
   ).action(async (o: DbOptions & { json?: boolean }) => {
     await withDatabase(o, async (db) => {
       const rows = await listUsers(db.pool);
@@ -67,7 +71,8 @@ export function keysCommand(): Command {
       .command('list')
       .description('list keys (never the keys themselves: prefix, label, last use)')
       .option('--user <name>', 'only this user\'s keys')
-      .option('--json', 'print as JSON'),
+      .option('--json', 'print as JSON')
+      .addHelpText('after', '\nExample:\n  $ healthexport keys list --user jane'),
   ).action(async (o: DbOptions & { user?: string; json?: boolean }) => {
     await withDatabase(o, async (db) => {
       const rows = await listApiKeys(db.pool, o.user);
@@ -85,7 +90,8 @@ export function keysCommand(): Command {
     cmd
       .command('revoke')
       .description('revoke a key (a running serve stops accepting it within a minute)')
-      .argument('<id>', 'key id (see keys list)', keyId),
+      .argument('<id>', 'key id (see keys list)', keyId)
+      .addHelpText('after', '\nExample:\n  $ healthexport keys revoke 3'),
   ).action(async (id: number, o: DbOptions) => {
     await withDatabase(o, async (db) => {
       if (!(await revokeApiKey(db.pool, id))) throw new ConfigError(`no active key with id ${id}`);
