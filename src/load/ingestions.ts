@@ -21,12 +21,30 @@ export async function startIngestion(
 ): Promise<IngestionRef> {
   const receivedAt = new Date();
   await ensureMonths(pool, 'raw_ingestions', [monthKey(receivedAt.getTime())], p.known);
+  await markAbandoned(pool, p.userId, receivedAt);
   const { rows } = await pool.query(
     `INSERT INTO raw_ingestions (user_id, received_at, source, source_kind, status)
      VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
     [p.userId, receivedAt, p.source, p.sourceKind],
   );
   return { id: rows[0].id, receivedAt };
+}
+
+/** A run still 'running' after this long was killed: no import takes a day. */
+export const ABANDONED_AFTER_MS = 24 * 3600_000;
+
+/**
+ * Runs of this user whose process died (killed, machine lost) stay 'running' forever otherwise;
+ * their committed batches are kept, and re-running the same input completes them.
+ */
+export async function markAbandoned(pool: pg.Pool, userId: number, now: Date): Promise<number> {
+  const { rowCount } = await pool.query(
+    `UPDATE raw_ingestions SET status = 'failed', finished_at = now(),
+            error = 'abandoned: the run ended without a result (process killed?); its committed batches are kept'
+      WHERE user_id = $1 AND status = 'running' AND received_at < $2`,
+    [userId, new Date(now.getTime() - ABANDONED_AFTER_MS)],
+  );
+  return rowCount ?? 0;
 }
 
 export async function finishIngestion(
