@@ -150,8 +150,10 @@ Examples:
         if (pool) await refreshBusinessGauges((sql) => pool.query(sql));
         const pushed = await pushMetrics({ url: gateway, job: IMPORT_JOB });
         // Monitoring must never fail an import: a failed push is only a warning.
-        if (!pushed.ok) recordError('push');
-        if (!pushed.ok) console.error(`healthexport: warning: metrics push to ${gateway} failed: ${pushed.error}`);
+        if (!pushed.ok) {
+          recordError('push');
+          console.error(`healthexport: warning: metrics push to ${gateway} failed: ${pushed.error}`);
+        }
       }
       untrack();
     };
