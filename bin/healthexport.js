@@ -17,6 +17,13 @@ if (process.argv[2] === 'import' && !capped && heapMb > 0) {
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
+    if (signal === 'SIGABRT' || code === 134) {
+      // V8 aborts when the heap cap is reached (its own message is above this line).
+      console.error(
+        `healthexport: the import ran out of its ${heapMb} MB heap (a single record of hundreds of MB?): run again with HEALTHEXPORT_MAX_HEAP_MB=2048`,
+      );
+      process.exit(1);
+    }
     if (signal) {
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);

@@ -151,6 +151,24 @@ describe('healthexport import (CLI)', () => {
     expect(end[0]).toEqual({ n, d: n });
   });
 
+  it('a record too large for the import heap cap ends with one line saying how to lift it', async () => {
+    const t0 = Date.UTC(2024, 0, 1, 6);
+    const route = Array.from({ length: 60_000 }, (_, i) => ({
+      latitude: 47 + i * 1e-6,
+      longitude: -122 + i * 1e-6,
+      altitude: 10,
+      timestamp: new Date(t0 + i * 1000).toISOString(),
+    }));
+    const file = path.join(dir, 'one-long-ride.json');
+    await writeFile(file, hae({ workouts: [{ id: 'W', name: 'Ride', start: new Date(t0).toISOString(), end: new Date(t0 + 6e7).toISOString(), route }] }));
+    const r = await runCli(['import', file, '--dry-run'], { env: { HEALTHEXPORT_MAX_HEAP_MB: '16' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^healthexport: the import ran out of its 16 MB heap .*HEALTHEXPORT_MAX_HEAP_MB=/);
+    const ok = await runCli(['import', file, '--dry-run', '--json'], { env: { HEALTHEXPORT_MAX_HEAP_MB: '256' } });
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).valid.workout_routes).toBe(60_000);
+  });
+
   it('dry run writes nothing and reports what is valid', async () => {
     const file = path.join(dir, 'hr.json');
     const r = await runCli(['import', file, '--dry-run', '--json', '--user', 'dry'], { env });
