@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 // `import` runs in a child with a capped heap. V8 otherwise lets the old generation grow to
 // several times the live set (under 100 MB) before compacting: a 1 GB export peaked at 450 MB
-// RSS uncapped, 220 MB capped, at the same speed. The cap leaves room for the largest single
+// RSS uncapped, under 300 MB capped, at the same speed. The cap leaves room for the largest single
 // record (a workout with a long route needs tens of MB). HEALTHEXPORT_MAX_HEAP_MB=0 turns it off.
 const heapMb = Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256);
 const capped = process.execArgv.some((a) => a.startsWith('--max-old-space-size'));
