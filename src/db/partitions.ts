@@ -24,11 +24,6 @@ export function parseMonth(s: string): Date {
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
 }
 
-export async function partitionedTables(db: pg.Pool | pg.PoolClient): Promise<{ table: string; timeColumn: string }[]> {
-  const { rows } = await db.query('SELECT table_name, time_column FROM healthexport_partitioned_tables ORDER BY 1');
-  return rows.map((r) => ({ table: r.table_name, timeColumn: r.time_column }));
-}
-
 /** Creates partitions for every table from `from` through `monthsAhead` months after now. */
 export async function createPartitionsAhead(
   db: pg.Pool,

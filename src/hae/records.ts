@@ -171,19 +171,6 @@ export type HealthRecord =
 
 export type RecordKind = HealthRecord['kind'];
 
-export const RECORD_KINDS: readonly RecordKind[] = [
-  'quantity',
-  'heart_rate',
-  'blood_pressure',
-  'sleep_night',
-  'sleep_stage',
-  'workout',
-  'route_point',
-  'workout_heart_rate',
-  'workout_series',
-  'event',
-];
-
 /** A part of the input that could not become a record, and why. */
 export interface RecordReject {
   /** What the record would have been, when that is known (for per-table counts). */

@@ -144,10 +144,6 @@ export const TABLES: Record<RecordKind, TableSpec> = {
 /** Table names in a stable order, for summaries. */
 export const TABLE_NAMES: readonly string[] = [...new Set(Object.values(TABLES).map((s) => s.table))];
 
-export function specFor(kind: RecordKind): TableSpec {
-  return TABLES[kind];
-}
-
 /** Positions of the key columns in a rendered line, to recover a row's key from its text. */
 export function keyPositions(spec: TableSpec): number[] {
   return spec.key.map((k) => spec.columns.indexOf(k));
