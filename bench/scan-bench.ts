@@ -8,7 +8,7 @@
  */
 import { createReadStream, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { scanHae, type ScanStats } from '../src/hae/scanner.js';
-import { parseSlices } from '../src/hae/parse-batch.js';
+import { parseSlices } from '../src/hae/parse-slices.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

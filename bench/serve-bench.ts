@@ -20,12 +20,13 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createApiKey, createUser } from '../src/auth/api-keys.js';
+import { createApiKey} from '../src/auth/api-keys.js';
 import { openDatabase } from '../src/db/connection.js';
 import { ensureMigrated } from '../src/db/migrations.js';
 import { TABLE_NAMES } from '../src/load/tables.js';
 import { generateExport } from '../examples/generate.js';
 import { createServer } from '../src/server/app.js';
+import { createUser } from '../src/db/users.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

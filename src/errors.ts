@@ -22,14 +22,19 @@ export class ConfigError extends UserFacingError {
   }
 }
 
-/** The input cannot be imported at all: not JSON, not HAE, truncated, unreadable. */
+/**
+ * The input cannot be imported (further): not JSON, not HAE, not well-formed XML, truncated,
+ * unreadable. The one error class every reader and input opener throws; `offset` is the byte
+ * of the (decompressed) input where it went wrong, when there is one. Readers throw it only after
+ * yielding every record complete before that point.
+ */
 export class InputError extends UserFacingError {
-  constructor(
-    message: string,
-    readonly file?: string,
-    readonly offset?: number,
-  ) {
+  readonly file: string | null;
+  readonly offset: number | null;
+  constructor(message: string, where: { file?: string; offset?: number } = {}) {
     super(message, EXIT.input);
+    this.file = where.file ?? null;
+    this.offset = where.offset ?? null;
   }
 }
 

@@ -4,7 +4,7 @@
  * Some locales with the 24-hour clock off have been seen writing `2024-01-15 8:30:00 AM -0800`
  * (sometimes with U+202F NARROW NO-BREAK SPACE before AM/PM): accepted as a fallback.
  */
-import { parseHaeDate } from '../hae/dates.js';
+import { parseHaeDate } from '../records/dates.js';
 
 const TWELVE_HOUR = /^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?[\s\u202f\u00a0]*([AaPp])\.?[Mm]\.?\s*([+-]\d{2}:?\d{2}|Z)$/;
 

@@ -22,8 +22,8 @@
  * not stored (the person is the import's user). time = Recorded Date; endTime = time + samples /
  * rate. eventKey = `apple-ecg-` + the recording instant, stable across exports.
  */
-import type { EventRecord } from '../hae/records.js';
-import { toNum } from '../hae/map-util.js';
+import type { EventRecord } from '../records/model.js';
+import { toNum } from '../records/values.js';
 import { appleDate } from './dates.js';
 
 /** An ECG file is ~30 s × 512 Hz ≈ 200 kB; anything far larger is not one. */

@@ -11,9 +11,9 @@
  * "ends early" error). It does not check every character against the XML character classes; the
  * workout route files (GPX, small, text content) go through saxes instead (xml-feed.ts).
  *
- * Same handler and error interface as XmlFeed: errors are XmlInputError with the byte offset.
+ * Same handler and error interface as XmlFeed: errors are InputError with the byte offset.
  */
-import { XmlInputError } from './xml-feed.js';
+import { InputError } from '../errors.js';
 
 export interface FastTag {
   name: string;
@@ -153,8 +153,8 @@ export class FastXml {
     this.s = this.s.length ? this.s + d : d;
   }
 
-  private early(why: string): XmlInputError {
-    return new XmlInputError(`the XML ends early at byte ${this.bytesIn} (truncated file?): ${why}`, this.bytesIn);
+  private early(why: string): InputError {
+    return new InputError(`the XML ends early at byte ${this.bytesIn} (truncated file?): ${why}`, { offset: this.bytesIn });
   }
 
   /** Byte offset in the input of index `i` of the current string. */
@@ -170,7 +170,7 @@ export class FastXml {
       line++;
       nl = k;
     }
-    throw new XmlInputError(`not well-formed XML at byte ${off} (line ${line}, column ${i - nl}): ${why}`, off);
+    throw new InputError(`not well-formed XML at byte ${off} (line ${line}, column ${i - nl}): ${why}`, { offset: off });
   }
 
   tagOffset(): number {

@@ -10,11 +10,12 @@
  * A point without a usable lat/lon/time is a reject (`<file>:trkpt[i]`); a file that is not
  * well-formed keeps the points before the break and adds one reject saying where it broke.
  */
-import type { ReaderBatch } from '../import/reader.js';
-import type { RoutePointRecord } from '../hae/records.js';
-import { parseHaeDate } from '../hae/dates.js';
-import { toNum } from '../hae/map-util.js';
-import { XmlFeed, XmlInputError } from './xml-feed.js';
+import type { ReaderBatch } from '../records/reader.js';
+import type { RoutePointRecord } from '../records/model.js';
+import { parseHaeDate } from '../records/dates.js';
+import { toNum } from '../records/values.js';
+import { InputError } from '../errors.js';
+import { XmlFeed } from './xml-feed.js';
 
 const FIELDS = new Set(['ele', 'time', 'speed', 'course', 'hAcc', 'vAcc']);
 
@@ -125,12 +126,12 @@ export async function* readGpx(
     }
     feed.end();
   } catch (err) {
-    const why = err instanceof XmlInputError ? err.message : `cannot read: ${(err as Error).message}`;
+    const why = err instanceof InputError ? err.message : `cannot read: ${(err as Error).message}`;
     out.rejects.push({
       kind: 'route_point',
       reason: `route file ${file}: ${why}; the points before were kept`,
       path: file,
-      byteOffset: err instanceof XmlInputError ? err.offset : null,
+      byteOffset: err instanceof InputError ? err.offset : null,
       raw: null,
     });
   }

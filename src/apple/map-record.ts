@@ -13,9 +13,9 @@
  *   sourceVersion and device are not stored (HAE has none of them; device strings carry a memory
  *   address that changes from one export to the next).
  */
-import type { HealthRecord, RecordKind } from '../hae/records.js';
-import { HEART_RATE_MAX, HEART_RATE_MIN, PERCENT_MAX, SLEEP_MAX_HOURS, mayBeNegative } from '../hae/map-rules.js';
-import { toNum } from '../hae/map-util.js';
+import type { HealthRecord, RecordKind } from '../records/model.js';
+import { HEART_RATE_MAX, HEART_RATE_MIN, PERCENT_MAX, SLEEP_MAX_HOURS, mayBeNegative } from '../records/bounds.js';
+import { toNum } from '../records/values.js';
 import { appleDate } from './dates.js';
 import { SLEEP_STAGES, type AppleType } from './type-map.js';
 
@@ -121,13 +121,6 @@ export function mapRecord(a: Attrs, t: AppleType): HealthRecord | string {
       };
     }
   }
-}
-
-/** Attributes of a child element as a plain object (numbers stay strings, as written). */
-export function attrsCopy(a: Attrs): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  for (const k in a) o[k] = a[k];
-  return o;
 }
 
 /**

@@ -18,15 +18,15 @@
  *   unit}}, events (WorkoutEvent), activities (WorkoutActivity), routeFiles, device, ..., and
  *   any other attribute or child as written; metadata: the MetadataEntry key/values.
  */
-import type { BloodPressureRecord, EventRecord, Quantity, WorkoutRecord } from '../hae/records.js';
+import type { BloodPressureRecord, EventRecord, Quantity, WorkoutRecord } from '../records/model.js';
 import {
   DIASTOLIC_MAX,
   DIASTOLIC_MIN,
   SYSTOLIC_MAX,
   SYSTOLIC_MIN,
-} from '../hae/map-rules.js';
-import { parseHaeDate } from '../hae/dates.js';
-import { durationToSeconds, sha1Hex32, toNum } from '../hae/map-util.js';
+} from '../records/bounds.js';
+import { parseHaeDate } from '../records/dates.js';
+import { durationToSeconds, sha1Hex32, toNum } from '../records/values.js';
 import { appleDate } from './dates.js';
 import { normUnit, parseDevice, show } from './map-record.js';
 import { appleType, workoutName } from './type-map.js';

@@ -20,10 +20,10 @@
  * Reject paths: `HealthData/Record[12345]` (index among the Record elements, from 0),
  * `HealthData/Workout[3]`, ...; byte offsets are those of the element's `<` in export.xml.
  */
-import type { HealthRecord, RecordKind, WorkoutRecord } from '../hae/records.js';
-import { isKnownMetric } from '../hae/map-known.js';
-import { put } from '../hae/map-util.js';
-import type { ReaderBatch, ReaderStats, RecordReader } from '../import/reader.js';
+import type { HealthRecord, RecordKind, WorkoutRecord } from '../records/model.js';
+import { isKnownMetric } from '../records/known-metrics.js';
+import { put } from '../records/values.js';
+import type { ReaderBatch, ReaderStats, RecordReader } from '../records/reader.js';
 import type { InputSource, SiblingFiles } from '../input/open-input.js';
 import { MAX_ECG_BYTES, parseEcg } from './ecg.js';
 import { readGpx } from './gpx.js';
@@ -31,7 +31,8 @@ import { kindOf, mapRecord, type Attrs } from './map-record.js';
 import { isBloodPressure, locationPoint, mapActivitySummary, mapCorrelation, mapWorkout, type Node } from './map-workout.js';
 import { appleType, type AppleType } from './type-map.js';
 import { FastXml } from './fast-xml.js';
-import { XmlFeed, XmlInputError } from './xml-feed.js';
+import { InputError } from '../errors.js';
+import { XmlFeed } from './xml-feed.js';
 
 /** Raw start-tag text kept with a reject. */
 const MAX_RAW = 4096;
@@ -128,9 +129,9 @@ class ExportXmlParser {
     if (d === 1) return this.openTop(tag);
     if (d === 0) {
       if (tag.name !== 'HealthData') {
-        throw new XmlInputError(
+        throw new InputError(
           `not an Apple Health export: the root element is <${tag.name}>, not <HealthData>`,
-          this.feed.tagOffset(),
+          { offset: this.feed.tagOffset() },
         );
       }
       return;

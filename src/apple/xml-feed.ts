@@ -9,16 +9,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesOptions, type SaxesTagPlain } from 'saxes';
-
-/** The input is not well-formed XML, or ends early. Carries the byte offset (an input format error). */
-export class XmlInputError extends Error {
-  readonly offset: number;
-  constructor(message: string, offset: number) {
-    super(message);
-    this.name = 'XmlInputError';
-    this.offset = offset;
-  }
-}
+import { InputError } from '../errors.js';
 
 export interface XmlHandlers {
   open(tag: SaxesTagPlain): void;
@@ -70,17 +61,17 @@ export class XmlFeed {
       return;
     }
     if (this.ending) {
-      throw new XmlInputError(`the XML ends early at byte ${this.bytesIn} (truncated file?): ${reason}`, this.bytesIn);
+      throw new InputError(`the XML ends early at byte ${this.bytesIn} (truncated file?): ${reason}`, { offset: this.bytesIn });
     }
     // The character the parser was looking at when it gave up.
     const offset = this.byteAt(Math.max(0, this.parser.position - 1));
-    throw new XmlInputError(
+    throw new InputError(
       `not well-formed XML at byte ${offset} (line ${this.parser.line}, column ${this.parser.column + 1}): ${reason}`,
-      offset,
+      { offset },
     );
   }
 
-  /** Parses one chunk of input; handlers run synchronously inside. Throws XmlInputError. */
+  /** Parses one chunk of input; handlers run synchronously inside. Throws InputError. */
   push(buf: Buffer): void {
     this.bytesIn += buf.length;
     let s = this.decoder.write(buf);
@@ -102,7 +93,7 @@ export class XmlFeed {
     this.write(upTo === text.length ? text : text.slice(0, upTo));
   }
 
-  /** Writes what is left and closes the document; throws XmlInputError when it is incomplete. */
+  /** Writes what is left and closes the document; throws InputError when it is incomplete. */
   end(): void {
     this.ending = true;
     const rest = this.carry + this.decoder.end();

@@ -22,7 +22,7 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type pg from 'pg';
-import { ConfigError, UserFacingError, EXIT } from '../errors.js';
+import { ConfigError } from '../errors.js';
 
 export interface ScryptParams {
   N: number;
@@ -75,35 +75,6 @@ export function generateApiKey(): { key: string; prefix: string } {
 export function parseApiKey(key: string): { prefix: string } | null {
   const m = KEY_RE.exec(key);
   return m ? { prefix: m[1] } : null;
-}
-
-// ---- users ------------------------------------------------------------------------------------
-
-export interface UserRow {
-  id: number;
-  name: string;
-  createdAt: Date;
-  activeKeys: number;
-}
-
-export async function createUser(pool: pg.Pool, name: string): Promise<{ id: number; name: string }> {
-  const clean = name.trim();
-  if (!clean) throw new ConfigError('a user name must not be empty');
-  const { rows } = await pool.query(
-    `INSERT INTO users (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id, name`,
-    [clean],
-  );
-  if (!rows.length) throw new UserFacingError(`user "${clean}" already exists`, EXIT.usage);
-  return { id: Number(rows[0].id), name: rows[0].name };
-}
-
-export async function listUsers(pool: pg.Pool): Promise<UserRow[]> {
-  const { rows } = await pool.query(
-    `SELECT u.id, u.name, u.created_at,
-            (SELECT count(*) FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL)::int AS active_keys
-       FROM users u ORDER BY u.name`,
-  );
-  return rows.map((r) => ({ id: Number(r.id), name: r.name, createdAt: r.created_at, activeKeys: r.active_keys }));
 }
 
 // ---- keys -------------------------------------------------------------------------------------

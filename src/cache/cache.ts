@@ -31,6 +31,7 @@
 import { Redis } from 'ioredis';
 import { ConfigError, errorMessage } from '../errors.js';
 import { recordCache, recordError } from '../metrics/registry.js';
+import { redactUrl } from '../db/connection.js';
 
 export const CACHE_SCHEMA_VERSION = 1;
 
@@ -124,14 +125,9 @@ function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => '\\' + c);
 }
 
-function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
+/** Stats of a cache that cannot say anything (off, or Redis unreachable). */
+function noStats(enabled: boolean): CacheStats {
+  return { enabled, available: false, hits: 0, misses: 0, hitRatio: null, keys: 0, keysByKind: { latest: 0, daily: 0, workouts: 0 } };
 }
 
 function resolvePrefix(opts: CacheOptions): string {
@@ -207,16 +203,7 @@ class NoCache extends BaseCache implements DisabledCache {
     return 0;
   }
   async stats(): Promise<CacheStats> {
-    return {
-      enabled: false,
-      available: false,
-      hits: 0,
-      misses: 0,
-      hitRatio: null,
-      keys: 0,
-      keysByKind: { latest: 0, daily: 0, workouts: 0 },
-      notice: this.notice,
-    };
+    return { ...noStats(false), notice: this.notice };
   }
   async close(): Promise<void> {}
 }
@@ -254,7 +241,7 @@ class RedisCache extends BaseCache implements EnabledCache {
 
   constructor(url: string, prefix: string, ttls: Record<CacheKind, number>, opts: CacheOptions) {
     super(prefix, ttls);
-    this.description = redactRedisUrl(url);
+    this.description = redactUrl(url);
     this.warnFn = opts.warn ?? ((m) => process.stderr.write(`healthexport: ${m}\n`));
     const redis = new Redis(url, {
       lazyConnect: true,
@@ -390,16 +377,7 @@ class RedisCache extends BaseCache implements EnabledCache {
   }
 
   async stats(): Promise<CacheStats> {
-    const empty: CacheStats = {
-      enabled: true,
-      available: false,
-      hits: 0,
-      misses: 0,
-      hitRatio: null,
-      keys: 0,
-      keysByKind: { latest: 0, daily: 0, workouts: 0 },
-    };
-    return this.safe(empty, async (r) => {
+    return this.safe(noStats(true), async (r) => {
       const h = await r.hgetall(this.statsKey);
       const hits = Number(h.hits ?? 0);
       const misses = Number(h.misses ?? 0);

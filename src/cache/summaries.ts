@@ -13,7 +13,7 @@ import {
   type DailyStats,
   type LatestValue,
   type WorkoutSummary,
-} from './queries.js';
+} from './summary-sql.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 

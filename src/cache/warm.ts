@@ -1,11 +1,11 @@
 /**
  * Filling the cache ahead of the first reader (`cache warm`, `import --warm`) and keeping it
- * honest after an import (invalidate exactly the touched user's touched summaries).
+ * honest after an import (invalidate exactly the touched user's touched summaries; which ones
+ * an import touched is src/import/after-import.ts's to say).
  */
 import type pg from 'pg';
-import type { ImportSummary } from '../import/summary.js';
 import type { Cache } from './cache.js';
-import { BLOOD_PRESSURE, HEART_RATE, SLEEP, dailyStats, latestValues, recentMetrics, recentWorkouts } from './queries.js';
+import { dailyStats, latestValues, recentMetrics, recentWorkouts } from './summary-sql.js';
 import { DEFAULT_WORKOUTS_LIMIT, dailyKey, latestKey, workoutsKey } from './summaries.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -57,27 +57,7 @@ export async function warmUser(db: Queryable, cache: Cache, userId: number, opts
   return written;
 }
 
-/** Which summaries an import changed: metric names (as `dailyStats` takes them) and workouts. */
-export function touchedBy(summary: ImportSummary): { metrics: string[]; workouts: boolean } {
-  if (summary.dryRun) return { metrics: [], workouts: false };
-  // A failed run may have committed some batches before failing: treat what it read as touched.
-  const failed = summary.status === 'failed';
-  const changed = (table: string) => {
-    const c = summary.tables[table];
-    return !!c && (c.inserted + c.updated > 0 || (failed && c.read > 0));
-  };
-  const anyChanged = Object.keys(summary.tables).some(changed);
-  if (!anyChanged) return { metrics: [], workouts: false };
-  const metrics = new Set(summary.metrics);
-  if (changed('heart_rate_metrics')) metrics.add(HEART_RATE);
-  if (changed('blood_pressure_metrics')) metrics.add(BLOOD_PRESSURE);
-  if (changed('sleep_metrics')) metrics.add(SLEEP);
-  return { metrics: [...metrics].sort(), workouts: changed('workouts') };
-}
-
-export interface AfterImportResult {
-  metrics: string[];
-  workouts: boolean;
+export interface RefreshResult {
   /** Keys deleted. */
   invalidated: number;
   /** Keys written again (0 unless warm). */
@@ -85,20 +65,20 @@ export interface AfterImportResult {
 }
 
 /**
- * Called by `import` once an input is committed: deletes the touched user's touched summaries
- * (nothing when the import changed no row) and, with `warm`, fills them again.
+ * After an import changed `touched` for `userId`: deletes those summaries (so nobody reads what
+ * the import just changed) and, with `warm`, fills them again.
  */
-export async function afterImport(
+export async function refreshSummaries(
   db: Queryable,
   cache: Cache,
   userId: number,
-  summary: ImportSummary,
+  touched: { metrics: readonly string[]; workouts: boolean },
   warm: boolean,
   opts: Pick<WarmOptions, 'days' | 'tz' | 'now'> = {},
-): Promise<AfterImportResult> {
-  const { metrics, workouts } = touchedBy(summary);
-  if (!metrics.length && !workouts) return { metrics, workouts, invalidated: 0, warmed: 0 };
-  const invalidated = await cache.invalidateUser(userId, metrics, { workouts });
+): Promise<RefreshResult> {
+  const { metrics, workouts } = touched;
+  if (!metrics.length && !workouts) return { invalidated: 0, warmed: 0 };
+  const invalidated = await cache.invalidateUser(userId, [...metrics], { workouts });
   const warmed = warm ? await warmUser(db, cache, userId, { ...opts, metrics, latest: metrics.length > 0, workouts }) : 0;
-  return { metrics, workouts, invalidated, warmed };
+  return { invalidated, warmed };
 }

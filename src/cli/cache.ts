@@ -5,13 +5,23 @@
  */
 import { Command } from 'commander';
 import { type Cache, type CacheStats } from '../cache/cache.js';
-import { listUsers } from '../cache/queries.js';
 import { DEFAULT_PERIODS, warmUser } from '../cache/warm.js';
 import { ConfigError } from '../errors.js';
-import { addDbOptions, printJson, withDatabase, type DbOptions } from './context.js';
+import {
+  addDbOptions,
+  addRedisOption,
+  daysOption,
+  defaultUser,
+  openCommandCache,
+  printJson,
+  resolveUser,
+  tzOption,
+  withDatabase,
+  type CacheFlags,
+  type DbOptions,
+} from './context.js';
 import { formatBytes, renderTable } from './format.js';
-import { defaultUser } from './import.js';
-import { addRedisOption, daysOption, openCommandCache, resolveUser, tzOption, type CacheFlags } from './summary.js';
+import { listUsers } from '../db/users.js';
 
 /**
  * The cache of a `cache ...` command: here an unreachable Redis is an error (exit 1, one line

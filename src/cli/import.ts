@@ -1,16 +1,16 @@
+/** `import`: parses the options, runs each input through src/import, prints the summaries. */
 import { Command } from 'commander';
 import ora from 'ora';
-import { ConfigError, EXIT } from '../errors.js';
+import type pg from 'pg';
+import { openCache } from '../cache/cache.js';
+import { EXIT } from '../errors.js';
+import { afterImport, metricsObserver, pushImportRun } from '../import/after-import.js';
 import { DEFAULT_BATCH_ROWS, importSource, type ImportProgress } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
-import { resolveInputs } from '../input/open-input.js';
-import { openCache } from '../cache/cache.js';
-import { userIdByName } from '../cache/queries.js';
-import { afterImport } from '../cache/warm.js';
-import { IMPORT_JOB, pushMetrics } from '../metrics/push.js';
-import { recordError, refreshBusinessGauges, trackPool } from '../metrics/registry.js';
-import { metricsObserver, recordImportMetrics } from '../import/record-metrics.js';
-import { addDbOptions, withDatabase, type DbOptions } from './context.js';
+import { resolveInputs, type InputSource } from '../input/open-input.js';
+import { IMPORT_JOB } from '../metrics/push.js';
+import { trackPool } from '../metrics/registry.js';
+import { addDbOptions, defaultUser, positiveInt, withDatabase, type DbOptions } from './context.js';
 import { formatBytes, renderTable } from './format.js';
 
 interface ImportFlags extends DbOptions {
@@ -24,21 +24,9 @@ interface ImportFlags extends DbOptions {
   warm?: boolean;
 }
 
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive whole number, got "${v}"`);
-    return n;
-  };
-}
-
-export function defaultUser(): string {
-  return process.env.HEALTHEXPORT_USER || 'default';
-}
-
 /** 0 ok, 3 some records rejected, 2 an input unusable, 1 the database failed. */
 export function exitCodeFor(summaries: ImportSummary[]): number {
-  if (summaries.some((s) => s.status === 'failed' && s.errorOffset === null)) return EXIT.usage;
+  if (summaries.some((s) => s.failure === 'database')) return EXIT.usage;
   if (summaries.some((s) => s.status === 'failed')) return EXIT.input;
   if (summaries.some((s) => s.status === 'partial')) return EXIT.partial;
   return EXIT.ok;
@@ -101,65 +89,9 @@ Examples:
     );
   addDbOptions(cmd).action(async (inputs: string[], o: ImportFlags) => {
     const sources = await resolveInputs(inputs);
-    const summaries: ImportSummary[] = [];
-    // A pseudo-terminal that reports no width (script(1), some CI runners) sends ora's line
-    // clearing into an endless loop: only a terminal with a known width gets the spinner.
-    const columns = process.stderr.isTTY ? process.stderr.columns || 0 : 0;
-    const spinner = ora({ stream: process.stderr, isEnabled: columns > 0 && !process.env.CI });
-    const progress = (p: ImportProgress) => {
-      const pct = p.sizeHint ? ` ${Math.min(100, (100 * p.bytes) / p.sizeHint).toFixed(0)}%` : '';
-      const rate = p.elapsedMs ? Math.round((p.records * 1000) / p.elapsedMs) : 0;
-      const text = `${p.source}${pct} ${formatBytes(p.bytes)} · ${p.records.toLocaleString('en-US')} records · ${rate.toLocaleString('en-US')}/s`;
-      // One line: a wrapped spinner line leaves copies of itself behind on every redraw.
-      spinner.text = text.length > columns - 4 ? `…${text.slice(text.length - (columns - 5))}` : text;
-    };
-    const run = async (pool?: import('pg').Pool) => {
-      const knownPartitions = new Set<string>();
-      const untrack = pool ? trackPool(pool) : () => {};
-      const cache = pool ? openCache(o.redisUrl ?? process.env.REDIS_URL) : null;
-      if (cache && !cache.enabled && o.warm) console.error(`healthexport: ${cache.notice}`);
-      for (const src of sources) {
-        if (spinner.isEnabled) spinner.start(src.name);
-        try {
-          summaries.push(
-            await importSource(src, {
-              pool,
-              user: o.user,
-              dryRun: o.dryRun,
-              concurrency: o.concurrency,
-              batchRows: o.batchRows,
-              knownPartitions,
-              observer: { progress, ...metricsObserver },
-            }),
-          );
-        } finally {
-          spinner.stop();
-        }
-        const s = summaries[summaries.length - 1];
-        recordImportMetrics(s);
-        if (s.status === 'failed') recordError(s.errorOffset === null ? 'db' : 'parse');
-        if (pool && cache?.enabled) {
-          // Summaries people read must not show what this import just changed.
-          const userId = await userIdByName(pool, o.user);
-          if (userId !== null) await afterImport(pool, cache, userId, s, !!o.warm);
-        }
-      }
-      await cache?.close();
-      const gateway = o.pushgateway ?? process.env.PUSHGATEWAY_URL;
-      if (gateway) {
-        if (pool) await refreshBusinessGauges((sql) => pool.query(sql));
-        const pushed = await pushMetrics({ url: gateway, job: IMPORT_JOB });
-        // Monitoring must never fail an import: a failed push is only a warning.
-        if (!pushed.ok) {
-          recordError('push');
-          console.error(`healthexport: warning: metrics push to ${gateway} failed: ${pushed.error}`);
-        }
-      }
-      untrack();
-    };
-    if (o.dryRun) await run();
-    else await withDatabase(o, (db) => run(db.pool), { poolMax: o.concurrency + 2 });
-
+    const summaries = o.dryRun
+      ? await importAll(sources, o)
+      : await withDatabase(o, (db) => importAll(sources, o, db.pool), { poolMax: o.concurrency + 2 });
     if (o.json) {
       const out = summaries.length === 1 ? summaries[0] : { imports: summaries };
       process.stdout.write(JSON.stringify(out) + '\n');
@@ -170,4 +102,66 @@ Examples:
     process.exitCode = exitCodeFor(summaries);
   });
   return cmd;
+}
+
+/** Every input in turn, each followed by the after-import step; one push at the end. */
+async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool): Promise<ImportSummary[]> {
+  const summaries: ImportSummary[] = [];
+  const knownPartitions = new Set<string>();
+  const untrack = pool ? trackPool(pool) : () => {};
+  const cache = pool ? openCache(o.redisUrl ?? process.env.REDIS_URL) : null;
+  if (cache && !cache.enabled && o.warm) console.error(`healthexport: ${cache.notice}`);
+  const spinner = progressSpinner();
+  for (const src of sources) {
+    spinner.start(src.name);
+    let summary: ImportSummary;
+    try {
+      summary = await importSource(src, {
+        pool,
+        user: o.user,
+        dryRun: o.dryRun,
+        concurrency: o.concurrency,
+        batchRows: o.batchRows,
+        knownPartitions,
+        observer: { progress: spinner.update, ...metricsObserver },
+      });
+    } finally {
+      spinner.stop();
+    }
+    summaries.push(summary);
+    await afterImport(summary, { pool, cache, warm: o.warm });
+  }
+  await cache?.close();
+  const gateway = o.pushgateway ?? process.env.PUSHGATEWAY_URL;
+  if (gateway) {
+    const pushed = await pushImportRun(gateway, IMPORT_JOB, pool);
+    // Monitoring must never fail an import: a failed push is only a warning.
+    if (!pushed.ok) console.error(`healthexport: warning: metrics push to ${gateway} failed: ${pushed.error}`);
+  }
+  untrack();
+  return summaries;
+}
+
+/**
+ * A one-line spinner on stderr, only on a terminal with a known width: a pseudo-terminal that
+ * reports no width (script(1), some CI runners) sends ora's line clearing into an endless loop.
+ */
+function progressSpinner() {
+  const columns = process.stderr.isTTY ? process.stderr.columns || 0 : 0;
+  const spinner = ora({ stream: process.stderr, isEnabled: columns > 0 && !process.env.CI });
+  return {
+    start(text: string) {
+      if (spinner.isEnabled) spinner.start(text);
+    },
+    stop() {
+      spinner.stop();
+    },
+    update(p: ImportProgress) {
+      const pct = p.sizeHint ? ` ${Math.min(100, (100 * p.bytes) / p.sizeHint).toFixed(0)}%` : '';
+      const rate = p.elapsedMs ? Math.round((p.records * 1000) / p.elapsedMs) : 0;
+      const text = `${p.source}${pct} ${formatBytes(p.bytes)} · ${p.records.toLocaleString('en-US')} records · ${rate.toLocaleString('en-US')}/s`;
+      // One line: a wrapped spinner line leaves copies of itself behind on every redraw.
+      spinner.text = text.length > columns - 4 ? `…${text.slice(text.length - (columns - 5))}` : text;
+    },
+  };
 }

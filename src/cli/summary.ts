@@ -3,57 +3,24 @@
  * workouts), read through the cache so that what is cached is what users see.
  */
 import { Command } from 'commander';
-import type pg from 'pg';
-import { openCache, type Cache, type CacheOptions, type CacheSource } from '../cache/cache.js';
-import { MAX_DAYS, checkTimeZone, userIdByName, type DailyStats, type LatestValue, type WorkoutSummary } from '../cache/queries.js';
+import type { CacheSource } from '../cache/cache.js';
+import type { DailyStats, LatestValue, WorkoutSummary } from '../cache/summary-sql.js';
 import { cachedDaily, cachedLatest, cachedWorkouts } from '../cache/summaries.js';
-import { ConfigError } from '../errors.js';
-import { addDbOptions, printJson, withDatabase, type DbOptions } from './context.js';
+import {
+  addDbOptions,
+  addRedisOption,
+  daysOption,
+  defaultUser,
+  openCommandCache,
+  positiveInt,
+  printJson,
+  resolveUser,
+  tzOption,
+  withDatabase,
+  type CacheFlags,
+  type DbOptions,
+} from './context.js';
 import { renderTable } from './format.js';
-import { defaultUser } from './import.js';
-
-export interface CacheFlags {
-  redisUrl?: string;
-}
-
-export function addRedisOption(cmd: Command): Command {
-  return cmd.option('--redis-url <url>', 'Redis for the summary cache (default: $REDIS_URL; unset: no cache)');
-}
-
-/** Opens the cache of a command; prints the "cache off" notice once. */
-export function openCommandCache(o: CacheFlags, opts: CacheOptions = {}): Cache {
-  const cache = openCache(o.redisUrl ?? process.env.REDIS_URL, opts);
-  if (!cache.enabled) console.error(`healthexport: ${cache.notice}`);
-  return cache;
-}
-
-export async function resolveUser(pool: pg.Pool, name: string): Promise<number> {
-  const id = await userIdByName(pool, name);
-  if (id === null) throw new ConfigError(`unknown user "${name}" (users are created by their first import)`);
-  return id;
-}
-
-export function daysOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_DAYS) throw new ConfigError(`--days must be a whole number from 1 to ${MAX_DAYS}, got "${v}"`);
-  return n;
-}
-
-export function tzOption(v: string): string {
-  try {
-    return checkTimeZone(v);
-  } catch {
-    throw new ConfigError(`--tz: unknown time zone "${v}" (use an IANA name such as UTC or Europe/Berlin)`);
-  }
-}
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`${name} must be a whole number from 1 to 1000, got "${v}"`);
-    return n;
-  };
-}
 
 const fmt = (n: number | null | undefined): string | number => (n === null || n === undefined ? '' : Math.round(n * 100) / 100);
 
@@ -120,7 +87,7 @@ export function summaryCommand(): Command {
     .option('--metric <name>', 'metric as exported (step_count, heart_rate, blood_pressure, sleep_analysis, ...); omitted: latest value of every metric')
     .option('--days <n>', 'how many days back, today included', daysOption, 7)
     .option('--tz <zone>', 'time zone of the days (IANA name)', tzOption, 'UTC')
-    .option('--workouts [n]', 'show the most recent workouts instead (default 10)', positiveInt('--workouts'))
+    .option('--workouts [n]', 'show the most recent workouts instead (default 10)', positiveInt('--workouts', 1000))
     .option('--json', 'print as JSON')
     .addHelpText(
       'after',

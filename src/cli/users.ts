@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { createApiKey, createUser, listApiKeys, listUsers, revokeApiKey } from '../auth/api-keys.js';
+import { createApiKey, listApiKeys, revokeApiKey} from '../auth/api-keys.js';
 import { ConfigError } from '../errors.js';
 import { addDbOptions, printJson, withDatabase, type DbOptions } from './context.js';
 import { renderTable } from './format.js';
+import { createUser, listUsers } from '../db/users.js';
 
 const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : '-');
 

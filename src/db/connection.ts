@@ -27,6 +27,7 @@ export interface OpenOptions {
 
 const PG_ENV_KEYS = ['PGHOST', 'PGHOSTADDR', 'PGDATABASE', 'PGSERVICE', 'PGPORT', 'PGUSER'];
 
+/** A connection URL fit for messages and logs: the password replaced by ***. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

@@ -3,9 +3,9 @@
  * medications, cycleTracking, heartRateNotifications, or a key not known yet) → an EventRecord
  * that keeps the whole element.
  */
-import type { EventRecord, MapResult } from './records.js';
-import { parseHaeDate } from './dates.js';
-import { absent, isObj, rej, sha1Hex32, show, type Obj } from './map-util.js';
+import type { EventRecord, MapResult } from '../records/model.js';
+import { parseHaeDate } from '../records/dates.js';
+import { absent, isObj, rej, sha1Hex32, show, type Obj } from '../records/values.js';
 
 /** Candidate time fields, in order of preference: the first one that parses wins. */
 export const EVENT_TIME_FIELDS = ['start', 'startDate', 'date', 'time', 'timestamp'] as const;

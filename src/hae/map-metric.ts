@@ -13,8 +13,8 @@ import type {
   RecordKind,
   SleepNightRecord,
   SleepStageRecord,
-} from './records.js';
-import { parseHaeDate } from './dates.js';
+} from '../records/model.js';
+import { parseHaeDate } from '../records/dates.js';
 import {
   DIASTOLIC_MAX,
   DIASTOLIC_MIN,
@@ -26,8 +26,8 @@ import {
   SYSTOLIC_MIN,
   mayBeNegative,
   sleepMaxInUnit,
-} from './map-rules.js';
-import { absent, isObj, optNum, put, rej, show, toNum, type Obj } from './map-util.js';
+} from '../records/bounds.js';
+import { absent, isObj, optNum, put, rej, show, toNum, type Obj } from '../records/values.js';
 
 const HOUR_MS = 3_600_000;
 

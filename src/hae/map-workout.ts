@@ -12,54 +12,100 @@ import type {
   WorkoutHeartRateRecord,
   WorkoutRecord,
   WorkoutSeriesRecord,
-} from './records.js';
-import { parseHaeDate } from './dates.js';
+} from '../records/model.js';
+import { parseHaeDate } from '../records/dates.js';
 import { checkHr } from './map-metric.js';
-import { RECOVERY_MAX_SPAN_MS, RECOVERY_START_SLACK_MS, mayBeNegative } from './map-rules.js';
-import { absent, durationToSeconds, isObj, optNum, put, quantityOf, rej, sha1Hex32, show, strOr, strOrNull, toNum, type Obj } from './map-util.js';
+import { RECOVERY_MAX_SPAN_MS, RECOVERY_START_SLACK_MS, mayBeNegative } from '../records/bounds.js';
+import { absent, durationToSeconds, isObj, optNum, put, quantityOf, rej, sha1Hex32, show, strOr, strOrNull, toNum, type Obj } from '../records/values.js';
 
 /** Stable id of a v1 workout (which has none): same name/start/end text → same id. */
 export function v1WorkoutId(name: string, start: string, end: string): string {
   return 'v1-' + sha1Hex32(name + '|' + start + '|' + end);
 }
 
+/**
+ * One workout: checks its name and times, sorts its fields into what is modelled, per-sample
+ * series and the rest (kept in `summary`), then emits the WorkoutRecord and its children.
+ */
 export function mapWorkout(w: unknown, out: MapResult): void {
-  if (!isObj(w)) {
-    out.rejects.push(rej('workout', `workout is not an object: ${show(w)}`));
-    return;
-  }
-  const name = w.name;
-  if (typeof name !== 'string' || name.length === 0) {
-    out.rejects.push(rej('workout', absent(name) ? 'workout name missing' : `workout name ${show(name)} is empty or not a string`));
-    return;
-  }
-  const start = w.start;
-  const end = w.end;
-  if (absent(start)) return void out.rejects.push(rej('workout', `workout "${name}" start missing`));
-  if (absent(end)) return void out.rejects.push(rej('workout', `workout "${name}" end missing`));
-  const time = parseHaeDate(start);
-  if (time === null) return void out.rejects.push(rej('workout', `workout "${name}" start ${show(start)} is not a date`));
-  const endTime = parseHaeDate(end);
-  if (endTime === null) return void out.rejects.push(rej('workout', `workout "${name}" end ${show(end)} is not a date`));
-  if (endTime < time) {
-    out.rejects.push(rej('workout', `workout "${name}" end ${show(end)} is before start ${show(start)}`));
-    return;
-  }
+  const head = workoutHead(w, out);
+  if (head === null) return;
+  const { name, time, endTime } = head;
+  const fields = sortFields(head.w);
 
   // Version 2 is recognised by its string `id`; v1 gets a derived one from the raw texts.
-  const id = w.id;
+  const id = head.w.id;
   const v2 = typeof id === 'string' && id.length > 0;
-  const workoutId = v2 ? (id as string) : v1WorkoutId(name, start as string, end as string);
+  const workoutId = v2 ? (id as string) : v1WorkoutId(name, head.w.start as string, head.w.end as string);
 
-  let durationS: number | null = null;
-  let location: string | null = null;
-  let metadata: Obj | null = null;
-  let route: unknown[] | null = null;
-  let hrData: unknown[] | null = null;
-  let hrRecovery: unknown[] | null = null;
-  let seriesKeys: string[] | null = null;
-  const summary: Obj = {};
+  // activeEnergyBurned {qty,units} (v2), else activeEnergy when it is an object (v1; in v2 it is
+  // a per-sample array). Both stay in `summary` too, as written.
+  let activeEnergy: Quantity | null = quantityOf(head.w.activeEnergyBurned);
+  if (activeEnergy === null && isObj(head.w.activeEnergy)) activeEnergy = quantityOf(head.w.activeEnergy);
 
+  const rec: WorkoutRecord = {
+    kind: 'workout',
+    workoutId,
+    idDerived: !v2,
+    exportVersion: v2 ? 2 : 1,
+    name,
+    time,
+    endTime,
+    durationS: fields.durationS,
+    location: fields.location,
+    activeEnergy,
+    distance: quantityOf(head.w.distance),
+    summary: fields.summary,
+    metadata: fields.metadata,
+    heartRateLooksLikeRecovery: false,
+    routePoints: 0,
+  };
+  out.records.push(rec);
+  mapChildren(rec, head.w, fields, out);
+}
+
+/** The workout object with its name and times checked, or null (and a reject). */
+function workoutHead(w: unknown, out: MapResult): { w: Obj; name: string; time: number; endTime: number } | null {
+  const fail = (reason: string) => {
+    out.rejects.push(rej('workout', reason));
+    return null;
+  };
+  if (!isObj(w)) return fail(`workout is not an object: ${show(w)}`);
+  const name = w.name;
+  if (typeof name !== 'string' || name.length === 0) {
+    return fail(absent(name) ? 'workout name missing' : `workout name ${show(name)} is empty or not a string`);
+  }
+  const { start, end } = w;
+  if (absent(start)) return fail(`workout "${name}" start missing`);
+  if (absent(end)) return fail(`workout "${name}" end missing`);
+  const time = parseHaeDate(start);
+  if (time === null) return fail(`workout "${name}" start ${show(start)} is not a date`);
+  const endTime = parseHaeDate(end);
+  if (endTime === null) return fail(`workout "${name}" end ${show(end)} is not a date`);
+  if (endTime < time) return fail(`workout "${name}" end ${show(end)} is before start ${show(start)}`);
+  return { w, name, time, endTime };
+}
+
+interface WorkoutFields {
+  durationS: number | null;
+  location: string | null;
+  metadata: Obj | null;
+  route: unknown[] | null;
+  hrData: unknown[] | null;
+  hrRecovery: unknown[] | null;
+  /** Keys of the other per-sample series (v2 activeEnergy, stepCount, ...). */
+  seriesKeys: string[];
+  /** Everything not modelled, as written (a field of the wrong type included: never dropped). */
+  summary: Obj;
+}
+
+function sortFields(w: Obj): WorkoutFields {
+  const f: WorkoutFields = {
+    durationS: null, location: null, metadata: null, route: null, hrData: null, hrRecovery: null, seriesKeys: [], summary: {},
+  };
+  const keep = (k: string, v: unknown) => {
+    if (!absent(v)) put(f.summary, k, v);
+  };
   for (const k in w) {
     const v = w[k];
     switch (k) {
@@ -70,82 +116,59 @@ export function mapWorkout(w: unknown, out: MapResult): void {
         continue;
       case 'duration': {
         const d = durationSeconds(v);
-        if (d !== null) durationS = d;
-        else if (!absent(v)) put(summary, k, v); // unusable duration: kept as written
+        if (d !== null) f.durationS = d;
+        else keep(k, v); // unusable duration: kept as written
         continue;
       }
       case 'location':
-        if (typeof v === 'string') location = v;
-        else if (!absent(v)) put(summary, k, v);
+        if (typeof v === 'string') f.location = v;
+        else keep(k, v);
         continue;
       case 'metadata':
-        if (isObj(v)) metadata = v;
-        else if (!absent(v)) put(summary, k, v);
+        if (isObj(v)) f.metadata = v;
+        else keep(k, v);
         continue;
       case 'route':
-        if (Array.isArray(v)) route = v;
-        else if (!absent(v)) put(summary, k, v);
+        if (Array.isArray(v)) f.route = v;
+        else keep(k, v);
         continue;
       case 'heartRateData':
-        if (Array.isArray(v)) hrData = v;
-        else if (!absent(v)) put(summary, k, v);
+        if (Array.isArray(v)) f.hrData = v;
+        else keep(k, v);
         continue;
       case 'heartRateRecovery':
-        if (Array.isArray(v)) hrRecovery = v;
-        else if (!absent(v)) put(summary, k, v);
+        if (Array.isArray(v)) f.hrRecovery = v;
+        else keep(k, v);
         continue;
     }
     if (Array.isArray(v)) {
       if (v.length === 0) continue; // an empty series says nothing
       if (looksLikeSamples(v)) {
-        (seriesKeys ??= []).push(k);
+        f.seriesKeys.push(k);
         continue;
       }
     }
-    put(summary, k, v);
+    put(f.summary, k, v);
   }
+  return f;
+}
 
-  // activeEnergyBurned {qty,units} (v2), else activeEnergy when it is an object (v1; in v2 it is
-  // a per-sample array). Both stay in `summary` too, as written.
-  let activeEnergy: Quantity | null = quantityOf(w.activeEnergyBurned);
-  if (activeEnergy === null && isObj(w.activeEnergy)) activeEnergy = quantityOf(w.activeEnergy);
-
-  const rec: WorkoutRecord = {
-    kind: 'workout',
-    workoutId,
-    idDerived: !v2,
-    exportVersion: v2 ? 2 : 1,
-    name,
-    time,
-    endTime,
-    durationS,
-    location,
-    activeEnergy,
-    distance: quantityOf(w.distance),
-    summary,
-    metadata,
-    heartRateLooksLikeRecovery: false,
-    routePoints: 0,
-  };
-  out.records.push(rec);
-
-  if (route !== null) rec.routePoints = mapRoute(workoutId, route, out);
-
-  if (hrData !== null && hrData.length > 0) {
-    const st = mapWorkoutHr(workoutId, 'session', 'heartRateData', hrData, out);
+/** Route points, heart rate (flagging a recovery series in its place), and the other series. */
+function mapChildren(rec: WorkoutRecord, w: Obj, f: WorkoutFields, out: MapResult): void {
+  const { workoutId } = rec;
+  if (f.route !== null) rec.routePoints = mapRoute(workoutId, f.route, out);
+  const hasRecovery = f.hrRecovery !== null && f.hrRecovery.length > 0;
+  if (f.hrData !== null && f.hrData.length > 0) {
+    const st = mapWorkoutHr(workoutId, 'session', 'heartRateData', f.hrData, out);
     rec.heartRateLooksLikeRecovery =
-      (hrRecovery === null || hrRecovery.length === 0) &&
+      !hasRecovery &&
       st.valid > 0 &&
       st.flat &&
-      st.first >= endTime - RECOVERY_START_SLACK_MS &&
+      st.first >= rec.endTime - RECOVERY_START_SLACK_MS &&
       st.last - st.first <= RECOVERY_MAX_SPAN_MS;
   }
-  if (hrRecovery !== null && hrRecovery.length > 0) {
-    mapWorkoutHr(workoutId, 'recovery', 'heartRateRecovery', hrRecovery, out);
-  }
-  if (seriesKeys !== null) {
-    for (const key of seriesKeys) mapSeries(workoutId, key, w[key] as unknown[], out);
-  }
+  if (hasRecovery) mapWorkoutHr(workoutId, 'recovery', 'heartRateRecovery', f.hrRecovery!, out);
+  for (const key of f.seriesKeys) mapSeries(workoutId, key, w[key] as unknown[], out);
 }
 
 /** Seconds from `duration`: a number / numeric string of seconds, or `{qty, units}` (s, min, hr). */

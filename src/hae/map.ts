@@ -1,37 +1,16 @@
 /**
- * Turns one parsed slice of an HAE export into typed records (./records.ts) or rejects.
- * The streaming scanner calls `mapSlice` once per metric datapoint, per workout, and per element
- * of every other top-level array. Never throws on bad data: bad parts become RecordRejects.
+ * Turns one parsed slice of an HAE export into typed records (src/records/model.ts) or rejects.
+ * The HAE reader calls `mapSlice` once per metric datapoint, per workout, and per element of
+ * every other top-level array (any array key under `data` that is not metrics or workouts
+ * becomes events). Never throws on bad data: bad parts become RecordRejects.
  *
- * The work is split by section: map-metric.ts, map-workout.ts, map-event.ts; the validation
- * rules (ranges, the negative-values allowlist) live in map-rules.ts.
+ * The work is split by section: map-metric.ts, map-workout.ts, map-event.ts; the plausibility
+ * bounds they apply are src/records/bounds.ts, shared with the Apple reader.
  */
-import type { MapResult } from './records.js';
+import type { MapResult } from '../records/model.js';
 import { mapEvent } from './map-event.js';
 import { mapMetricPoint } from './map-metric.js';
 import { mapWorkout } from './map-workout.js';
-
-export { KNOWN_METRICS, isKnownMetric } from './map-known.js';
-export { NEGATIVE_ALLOWED_SUBSTRINGS, mayBeNegative } from './map-rules.js';
-export { v1WorkoutId } from './map-workout.js';
-
-/** Top-level keys of `data` this code knows; any other array key is mapped to events too. */
-export const KNOWN_SECTIONS = [
-  'metrics',
-  'workouts',
-  'stateOfMind',
-  'ecg',
-  'heartRateNotifications',
-  'symptoms',
-  'cycleTracking',
-  'medications',
-] as const;
-
-export type KnownSection = (typeof KNOWN_SECTIONS)[number];
-
-export function isKnownSection(section: string): section is KnownSection {
-  return (KNOWN_SECTIONS as readonly string[]).includes(section);
-}
 
 /**
  * @param section      top-level key the value came from (`metrics`, `workouts`, `stateOfMind`, ...)

@@ -1,8 +1,9 @@
 /** The HAE JSON reader: scanner -> parsed slices -> mapped records, as the import pipeline wants them. */
-import type { ReaderBatch, RecordReader, ReaderStats } from '../import/reader.js';
-import { isKnownMetric, mapSlice } from './map.js';
-import { parseSlices } from './parse-batch.js';
-import type { RecordKind } from './records.js';
+import type { ReaderBatch, RecordReader, ReaderStats } from '../records/reader.js';
+import { isKnownMetric } from '../records/known-metrics.js';
+import { mapSlice } from './map.js';
+import { parseSlices } from './parse-slices.js';
+import type { RecordKind } from '../records/model.js';
 import { scanHae, slicePath, type ScanStats } from './scanner.js';
 
 /** Raw text kept with a reject; a reject must not carry a multi-megabyte workout. */

@@ -13,10 +13,11 @@
  * A syntax error inside a record is not the scanner's business: the record's boundaries are
  * still found (brackets and strings balance), the slice is emitted, and JSON.parse rejects it
  * alone. Errors in the envelope, mismatched brackets anywhere, and truncated input throw
- * HaeFormatError — after every complete slice before the error point has been yielded.
+ * InputError — after every complete slice before the error point has been yielded.
  */
 import { Buffer } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
+import { InputError } from '../errors.js';
 
 export interface RecordSlice {
   /** Key under `data`: 'metrics' | 'workouts' | 'stateOfMind' | 'ecg' | ... (any array key). */
@@ -33,15 +34,6 @@ export interface RecordSlice {
   offset: number;
   /** The element's JSON text (utf-8 decoded), exactly as in the input. */
   text: string;
-}
-
-export class HaeFormatError extends Error {
-  readonly offset: number;
-  constructor(message: string, offset: number) {
-    super(message);
-    this.name = 'HaeFormatError';
-    this.offset = offset;
-  }
 }
 
 export interface ScanStats {
@@ -202,7 +194,7 @@ class Scanner {
     if (this.stats) this.stats.bytes = this.base + buf.length;
   }
 
-  /** Scan the current chunk until it is exhausted or a batch is ready. Throws HaeFormatError. */
+  /** Scan the current chunk until it is exhausted or a batch is ready. Throws InputError. */
   run(): void {
     const buf = this.buf;
     const n = buf.length;
@@ -269,7 +261,7 @@ class Scanner {
           i = this.docStart(c, i);
           break;
         default: // DOC_END
-          throw new HaeFormatError(`unexpected ${describeByte(c)} at byte ${this.base + i} after the end of the root object`, this.base + i);
+          throw new InputError(`unexpected ${describeByte(c)} at byte ${this.base + i} after the end of the root object`, { offset: this.base + i });
       }
       if (this.ready.length !== 0) break;
     }
@@ -282,10 +274,10 @@ class Scanner {
     if (this.stats) this.stats.bytes = end;
     if (this.st === DOC_END) return;
     if (this.st === DOC_START) {
-      throw new HaeFormatError(
+      throw new InputError(
         `not a Health Auto Export file: expected '{' at byte ${end}, found end of input` +
           (end === 0 ? ' (empty input)' : ''),
-        end,
+        { offset: end },
       );
     }
     let msg = `unexpected end of input at byte ${end} inside ${this.where(this.inValue())}`;
@@ -293,7 +285,7 @@ class Scanner {
     if (this.level >= 4 && this.mHold && this.held.length > 0) {
       msg += `; ${this.held.length} complete records of data.metrics[${this.metricIndex}] were not emitted because its name/units were not read yet`;
     }
-    throw new HaeFormatError(msg, end);
+    throw new InputError(msg, { offset: end });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -316,9 +308,9 @@ class Scanner {
     if (c === 0x5b) hint = ' (a JSON array, not an export object)';
     else if (c === 0x1f) hint = ' (gzip-compressed? decompress first)';
     else if (c === 0x50 && abs === 0) hint = ' (a zip archive? extract first)';
-    throw new HaeFormatError(
+    throw new InputError(
       `not a Health Auto Export file: expected '{' at byte ${abs}, found ${describeByte(c)}${hint}`,
-      abs,
+      { offset: abs },
     );
   }
 
@@ -582,7 +574,7 @@ class Scanner {
   private closeObject(i: number): void {
     switch (this.level) {
       case 1:
-        if (!this.sawData) throw new HaeFormatError('not a Health Auto Export file: no "data" object', this.base + i);
+        if (!this.sawData) throw new InputError('not a Health Auto Export file: no "data" object', { offset: this.base + i });
         this.level = 0;
         this.st = DOC_END;
         return;
@@ -646,8 +638,8 @@ class Scanner {
     return (this.vm !== VM_NONE && this.purpose !== P_KEY) || this.st === OBJ_COLON || this.st === OBJ_VALUE;
   }
 
-  private error(what: string, offset: number): HaeFormatError {
-    return new HaeFormatError(`${what} at byte ${offset} inside ${this.where(this.inValue())}`, offset);
+  private error(what: string, offset: number): InputError {
+    return new InputError(`${what} at byte ${offset} inside ${this.where(this.inValue())}`, { offset });
   }
 
   private unexpected(c: number, i: number, expected: string): never {
@@ -658,7 +650,7 @@ class Scanner {
 /**
  * Scan an HAE export and yield its records as slices, at most `batchSize` (default 2000) and
  * about `batchBytes` (default 1 MB of text) per batch.
- * Complete slices before an error are always yielded before the error is thrown (HaeFormatError,
+ * Complete slices before an error are always yielded before the error is thrown (InputError,
  * or the input's own error, e.g. a truncated gzip stream).
  */
 export async function* scanHae(

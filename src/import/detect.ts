@@ -7,7 +7,7 @@
 import { appleReader } from '../apple/reader.js';
 import { haeReader } from '../hae/reader.js';
 import type { InputSource } from '../input/open-input.js';
-import type { ReaderBatch, ReaderStats, RecordReader } from './reader.js';
+import type { ReaderBatch, ReaderStats, RecordReader } from '../records/reader.js';
 
 export type ReaderFactory = (input: AsyncIterable<Buffer>, src?: Pick<InputSource, 'siblings'>) => RecordReader;
 

@@ -1,24 +1,25 @@
 /**
- * One input, start to end: bytes -> record slices -> typed records -> per-table batches ->
- * COPY -> summary. This is the only module that joins the HAE reader (src/hae) and the loader
- * (src/load).
+ * One input, start to end: bytes -> format reader -> typed records -> per-table batches -> COPY
+ * -> summary. The only module that joins a reader (src/hae, src/apple, via src/records' contract)
+ * to the loader (src/load). What happens after a run (metrics, cache) is ./after-import.ts.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { errorMessage } from '../errors.js';
-import type { RecordKind } from '../hae/records.js';
+import { InputError, errorMessage } from '../errors.js';
+import { ensureUser } from '../db/users.js';
 import type { InputSource } from '../input/open-input.js';
 import { TableBatch } from '../load/batch.js';
-import { ensureUser, finishIngestion, startIngestion, type IngestionRef } from '../load/ingestions.js';
-import { buildRouteLines } from '../load/route-lines.js';
+import { finishIngestion, startIngestion } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { storeRejects, type Reject } from '../load/rejects.js';
+import { buildRouteLines } from '../load/route-lines.js';
 import { BatchScheduler } from '../load/scheduler.js';
 import { TABLE_NAMES, TABLES } from '../load/tables.js';
-import { writeBatch, type WriteResult } from '../load/writer.js';
+import { writeBatch, type WriteContext, type WriteResult } from '../load/writer.js';
+import type { HealthRecord, RecordKind } from '../records/model.js';
+import type { ReaderBatch, RecordReader } from '../records/reader.js';
 import { detectReader, type ReaderFactory } from './detect.js';
-import { isInputFormatError } from './reader.js';
-import { statusOf, totalsOf, type ImportSummary } from './summary.js';
+import { statusOf, totalsOf, type ImportFailure, type ImportSummary } from './summary.js';
 
 export interface ImportProgress {
   source: string;
@@ -31,6 +32,8 @@ export interface ImportProgress {
 export interface ImportObserver {
   progress?(p: ImportProgress): void;
   batchWritten?(table: string, r: WriteResult): void;
+  /** Once, at the end of a run that wrote something: the newest record time per metric, epoch ms. */
+  newestRecords?(newest: ReadonlyMap<string, number>): void;
 }
 
 export interface ImportOptions {
@@ -54,8 +57,29 @@ export interface ImportOptions {
  * by the heap cap the CLI runs imports under (bin/healthexport.js), not by this number.
  */
 export const DEFAULT_BATCH_ROWS = 25_000;
+/** A batch is also sent once its COPY text reaches this size (a few workouts carry big JSON). */
+const BATCH_BYTES = 8 << 20;
+/** Rejects are stored in groups of this many (and at the end). */
+const REJECTS_PER_WRITE = 1000;
+const PROGRESS_EVERY_MS = 250;
 
-/** Counts and hashes the JSON bytes on their way to the scanner. */
+/**
+ * Imports one input for one user and says what became of every record. Never throws for a bad
+ * input or a failed write: those end in a summary with status `failed` (batches committed before
+ * the failure stay committed and counted). Throws only when the run cannot even be recorded
+ * (the user or raw_ingestions row cannot be written).
+ * @example const s = await importSource((await resolveInputs(['export.json']))[0], { pool, user: 'jane' });
+ */
+export async function importSource(src: InputSource, opts: ImportOptions): Promise<ImportSummary> {
+  if (!opts.dryRun && !opts.pool) throw new Error('importSource: a pool is required unless dryRun');
+  const run = opts.dryRun ? new ImportRun(src, opts, null) : await ImportRun.start(src, opts, opts.pool!);
+  const reader = (opts.reader ?? detectReader)(run.meter.wrap(src.open()), src);
+  const inputFailure = await run.readAll(reader);
+  const writeFailure = await run.finishWrites();
+  return run.finish(reader, inputFailure ?? writeFailure);
+}
+
+/** Counts and hashes the bytes on their way to the reader. */
 class Meter {
   bytes = 0;
   private readonly hash = createHash('sha256');
@@ -71,150 +95,181 @@ class Meter {
   }
 }
 
-export async function importSource(src: InputSource, opts: ImportOptions): Promise<ImportSummary> {
-  const started = Date.now();
-  const dryRun = !!opts.dryRun;
-  const pool = opts.pool;
-  if (!dryRun && !pool) throw new Error('importSource: a pool is required unless dryRun');
-  const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
-  const batchBytes = 8 << 20;
-  const concurrency = opts.concurrency ?? 2;
-  const knownPartitions = opts.knownPartitions ?? new Set<string>();
+interface Failure {
+  kind: Exclude<ImportFailure, null>;
+  message: string;
+  offset: number | null;
+}
 
-  const tables: Record<string, Counts> = {};
-  const countsFor = (table: string) => (tables[table] ??= emptyCounts());
-  const flagged: string[] = [];
-  const routedWorkouts = new Set<string>();
-  const meter = new Meter();
+/** The state of one import while it runs; `ctx` is null for a dry run. */
+class ImportRun {
+  readonly meter = new Meter();
+  private readonly started = Date.now();
+  private readonly tables: Record<string, Counts> = {};
+  private readonly batches = new Map<RecordKind, TableBatch>();
+  private readonly scheduler: BatchScheduler;
+  private readonly batchRows: number;
+  private readonly dryValid: Record<string, number> = {};
+  private readonly flagged: string[] = [];
+  private readonly routedWorkouts = new Set<string>();
+  private readonly newest = new Map<string, number>();
+  private pendingRejects: Reject[] = [];
+  private records = 0;
+  private lastProgress = 0;
 
-  let userId = 0;
-  let ingestion: IngestionRef | null = null;
-  if (!dryRun) {
-    userId = await ensureUser(pool!, opts.user);
-    ingestion = await startIngestion(pool!, {
-      userId,
-      source: src.name,
-      sourceKind: src.kind,
-      known: knownPartitions,
-    });
+  static async start(src: InputSource, opts: ImportOptions, pool: pg.Pool): Promise<ImportRun> {
+    const knownPartitions = opts.knownPartitions ?? new Set<string>();
+    const userId = await ensureUser(pool, opts.user);
+    const ingestion = await startIngestion(pool, { userId, source: src.name, sourceKind: src.kind, known: knownPartitions });
+    return new ImportRun(src, opts, { pool, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map() }, ingestion);
   }
-  const ctx = ingestion
-    ? { pool: pool!, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map<string, boolean>() }
-    : null;
 
-  const scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2);
-  const batches = new Map<RecordKind, TableBatch>();
-  const dryValid: Record<string, number> = {};
-  let pendingRejects: Reject[] = [];
-  let records = 0;
+  constructor(
+    private readonly src: InputSource,
+    private readonly opts: ImportOptions,
+    private readonly ctx: WriteContext | null,
+    private readonly ingestion?: { id: string; receivedAt: Date },
+  ) {
+    const concurrency = opts.concurrency ?? 2;
+    this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2);
+    this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
+  }
 
-  const submit = (kind: RecordKind) => {
-    const batch = batches.get(kind);
+  /** Feeds every record to its table's batch; returns the input's failure, if it broke. */
+  async readAll(reader: RecordReader): Promise<Failure | null> {
+    try {
+      for await (const read of reader.batches) {
+        await this.take(read);
+        if (this.scheduler.failed) break;
+        this.reportProgress();
+      }
+      return null;
+    } catch (err) {
+      // The input broke: what was complete before the break is still loaded and reported.
+      if (err instanceof InputError && err.offset !== null) return { kind: 'input', message: err.message, offset: err.offset };
+      return { kind: 'read', message: `cannot read input: ${errorMessage(err)}`, offset: this.meter.bytes };
+    }
+  }
+
+  private async take(read: ReaderBatch): Promise<void> {
+    for (const rec of read.records) {
+      let batch = this.batches.get(rec.kind);
+      if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
+      batch.add(rec);
+      this.note(rec);
+      if (batch.size >= this.batchRows || batch.bytes >= BATCH_BYTES) {
+        this.submit(rec.kind);
+        await this.scheduler.waitForRoom();
+      }
+    }
+    for (const rj of read.rejects) {
+      const table = TABLES[rj.kind].table;
+      const c = this.countsFor(table);
+      c.read++;
+      c.rejected++;
+      this.pendingRejects.push({ table, reason: rj.reason, jsonPath: rj.path, byteOffset: rj.byteOffset, raw: rj.raw });
+    }
+    this.records += read.records.length + read.rejects.length;
+    if (this.pendingRejects.length >= REJECTS_PER_WRITE) await this.flushRejects();
+  }
+
+  /** What the summary and the after-import step want to know beyond counts. */
+  private note(rec: HealthRecord): void {
+    if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) this.flagged.push(rec.workoutId);
+    else if (rec.kind === 'route_point') this.routedWorkouts.add(rec.workoutId);
+    const metric = rec.kind === 'quantity' ? rec.metric : rec.kind;
+    const prev = this.newest.get(metric);
+    if (prev === undefined || rec.time > prev) this.newest.set(metric, rec.time);
+  }
+
+  private countsFor(table: string): Counts {
+    return (this.tables[table] ??= emptyCounts());
+  }
+
+  private submit(kind: RecordKind): void {
+    const batch = this.batches.get(kind);
     if (!batch || batch.size === 0) return;
-    batches.delete(kind);
+    this.batches.delete(kind);
     const table = batch.spec.table;
+    const ctx = this.ctx;
     if (!ctx) {
       // Dry run: valid records are counted as such; nothing is written, so none is inserted.
-      countsFor(table).read += batch.read;
-      dryValid[table] = (dryValid[table] ?? 0) + batch.read;
+      this.countsFor(table).read += batch.read;
+      this.dryValid[table] = (this.dryValid[table] ?? 0) + batch.read;
       return;
     }
-    scheduler.submit(table, async () => {
+    this.scheduler.submit(table, async () => {
       const r = await writeBatch(ctx, batch);
-      addCounts(countsFor(table), r.counts);
-      if (r.rejects.length) await storeRejects(ctx.pool, userId, ctx.ingestionId, r.rejects);
-      opts.observer?.batchWritten?.(table, r);
+      addCounts(this.countsFor(table), r.counts);
+      if (r.rejects.length) await storeRejects(ctx.pool, ctx.userId, ctx.ingestionId, r.rejects);
+      this.opts.observer?.batchWritten?.(table, r);
     });
-  };
+  }
 
-  const reject = (kind: RecordKind, r: Omit<Reject, 'table'>) => {
-    const table = TABLES[kind].table;
-    const c = countsFor(table);
-    c.read++;
-    c.rejected++;
-    pendingRejects.push({ ...r, table });
-  };
-  const flushRejects = async () => {
-    if (!pendingRejects.length || !ctx) return;
-    const list = pendingRejects;
-    pendingRejects = [];
-    await storeRejects(ctx.pool, userId, ctx.ingestionId, list);
-  };
+  private async flushRejects(): Promise<void> {
+    if (!this.pendingRejects.length || !this.ctx) return;
+    const list = this.pendingRejects;
+    this.pendingRejects = [];
+    await storeRejects(this.ctx.pool, this.ctx.userId, this.ctx.ingestionId, list);
+  }
 
-  let fatal: { message: string; offset: number | null } | null = null;
-  let lastProgress = 0;
-  const reader = (opts.reader ?? detectReader)(meter.wrap(src.open()), src);
-  try {
-    for await (const read of reader.batches) {
-      for (const rec of read.records) {
-        let batch = batches.get(rec.kind);
-        if (!batch) batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
-        batch.add(rec);
-        if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) flagged.push(rec.workoutId);
-        else if (rec.kind === 'route_point') routedWorkouts.add(rec.workoutId);
-        if (batch.size >= batchRows || batch.bytes >= batchBytes) {
-          submit(rec.kind);
-          await scheduler.waitForRoom();
-        }
-      }
-      for (const rj of read.rejects) {
-        reject(rj.kind, { reason: rj.reason, jsonPath: rj.path, byteOffset: rj.byteOffset, raw: rj.raw });
-      }
-      records += read.records.length + read.rejects.length;
-      if (pendingRejects.length >= 1000) await flushRejects();
-      if (scheduler.failed) break;
-      const now = Date.now();
-      if (opts.observer?.progress && now - lastProgress > 250) {
-        lastProgress = now;
-        opts.observer.progress({ source: src.name, bytes: meter.bytes, sizeHint: src.sizeHint, records, elapsedMs: now - started });
-      }
+  private reportProgress(): void {
+    const now = Date.now();
+    if (!this.opts.observer?.progress || now - this.lastProgress <= PROGRESS_EVERY_MS) return;
+    this.lastProgress = now;
+    const { src, meter } = this;
+    this.opts.observer.progress({ source: src.name, bytes: meter.bytes, sizeHint: src.sizeHint, records: this.records, elapsedMs: now - this.started });
+  }
+
+  /** Sends the last partial batches, waits for every write, stores the last rejects and route lines. */
+  async finishWrites(): Promise<Failure | null> {
+    try {
+      if (!this.scheduler.failed) for (const kind of [...this.batches.keys()]) this.submit(kind);
+      await this.scheduler.drain();
+      await this.flushRejects();
+      if (this.ctx) await buildRouteLines(this.ctx.pool, this.ctx.userId, [...this.routedWorkouts]);
+      return null;
+    } catch (err) {
+      return { kind: 'database', message: `database write failed: ${errorMessage(err)}`, offset: null };
     }
-  } catch (err) {
-    // The input broke: what was complete before the break is still loaded and reported.
-    fatal = isInputFormatError(err)
-      ? { message: err.message, offset: err.offset }
-      : { message: `cannot read input: ${errorMessage(err)}`, offset: meter.bytes };
   }
 
-  let writeError: string | null = null;
-  try {
-    if (!scheduler.failed) for (const kind of [...batches.keys()]) submit(kind);
-    await scheduler.drain();
-    await flushRejects();
-    if (ctx) await buildRouteLines(ctx.pool, userId, [...routedWorkouts]);
-  } catch (err) {
-    writeError = `database write failed: ${errorMessage(err)}`;
+  /** The summary, also recorded in the run's raw_ingestions row. */
+  async finish(reader: RecordReader, failure: Failure | null): Promise<ImportSummary> {
+    const { tables, ctx } = this;
+    for (const t of TABLE_NAMES) if (tables[t] && tables[t].read === 0) delete tables[t];
+    const totals = totalsOf(tables);
+    const metricNames = [...reader.stats.metrics];
+    const summary: ImportSummary = {
+      ingestionId: this.ingestion?.id ?? null,
+      userId: ctx?.userId ?? null,
+      source: this.src.name,
+      bytes: this.meter.bytes,
+      sha256: failure?.kind === 'input' || failure?.kind === 'read' ? null : this.meter.digest(),
+      durationMs: Date.now() - this.started,
+      status: statusOf(totals, failure !== null),
+      failure: failure?.kind ?? null,
+      dryRun: ctx === null,
+      tables,
+      totals,
+      unknownMetrics: metricNames.filter(([, known]) => !known).map(([name]) => name).sort(),
+      metrics: metricNames.map(([name]) => name).sort(),
+      unknownKeys: reader.stats.unknownKeys,
+      error: failure === null ? null : failure.kind === 'database' ? failure.message : `${this.src.name}: ${failure.message}`,
+      errorOffset: failure?.offset ?? null,
+      workoutsFlagged: this.flagged,
+      valid: ctx === null ? this.dryValid : null,
+    };
+    if (ctx && totals.inserted + totals.updated > 0) this.opts.observer?.newestRecords?.(this.newest);
+    if (ctx && this.ingestion) {
+      await finishIngestion(ctx.pool, this.ingestion, ctx.userId, {
+        status: summary.status,
+        bytes: summary.bytes,
+        sha256: summary.sha256,
+        counts: { tables, totals, unknownMetrics: summary.unknownMetrics, unknownKeys: summary.unknownKeys },
+        error: summary.error,
+      }).catch(() => {});
+    }
+    return summary;
   }
-
-  for (const t of TABLE_NAMES) if (tables[t] && tables[t].read === 0) delete tables[t];
-  const totals = totalsOf(tables);
-  const error = fatal ? `${src.name}: ${fatal.message}` : writeError;
-  const summary: ImportSummary = {
-    ingestionId: ingestion?.id ?? null,
-    source: src.name,
-    bytes: meter.bytes,
-    sha256: fatal ? null : meter.digest(),
-    durationMs: Date.now() - started,
-    status: statusOf(totals, !!error),
-    dryRun,
-    tables,
-    totals,
-    unknownMetrics: [...reader.stats.metrics].filter(([, known]) => !known).map(([name]) => name).sort(),
-    metrics: [...reader.stats.metrics.keys()].sort(),
-    unknownKeys: reader.stats.unknownKeys,
-    error,
-    errorOffset: fatal?.offset ?? null,
-    workoutsFlagged: flagged,
-    valid: dryRun ? dryValid : null,
-  };
-  if (ctx && ingestion) {
-    await finishIngestion(ctx.pool, ingestion, userId, {
-      status: summary.status,
-      bytes: summary.bytes,
-      sha256: summary.sha256,
-      counts: { tables, totals, unknownMetrics: summary.unknownMetrics, unknownKeys: summary.unknownKeys },
-      error: summary.error,
-    }).catch(() => {});
-  }
-  return summary;
 }

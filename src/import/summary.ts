@@ -3,13 +3,22 @@ import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 
 export type ImportStatus = 'ok' | 'partial' | 'failed';
 
+/**
+ * Why a run failed: the input itself (not HAE, truncated: `errorOffset` says where), reading it
+ * (a vanished file, an upload cut off), or the database. Null when it did not fail.
+ */
+export type ImportFailure = 'input' | 'read' | 'database' | null;
+
 export interface ImportSummary {
   ingestionId: string | null;
+  /** Whose data this is (users.id); null for a dry run, which never touches the database. */
+  userId: number | null;
   source: string;
   bytes: number;
   sha256: string | null;
   durationMs: number;
   status: ImportStatus;
+  failure: ImportFailure;
   dryRun: boolean;
   tables: Record<string, Counts>;
   totals: Counts;
@@ -32,7 +41,7 @@ export function totalsOf(tables: Record<string, Counts>): Counts {
   return t;
 }
 
-export function statusOf(totals: Counts, fatal: boolean): ImportStatus {
-  if (fatal) return 'failed';
+export function statusOf(totals: Counts, failed: boolean): ImportStatus {
+  if (failed) return 'failed';
   return totals.rejected > 0 ? 'partial' : 'ok';
 }

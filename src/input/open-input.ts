@@ -235,9 +235,9 @@ async function sourcesForFile(file: string): Promise<InputSource[]> {
     try {
       entries = await zipEntries(file);
     } catch (err) {
-      throw new InputError(`${file}: not a readable zip archive: ${errorMessage(err)}`, file, 0);
+      throw new InputError(`${file}: not a readable zip archive: ${errorMessage(err)}`, { file, offset: 0 });
     }
-    if (!entries.length) throw new InputError(`${file}: zip archive holds no .json file and no Apple Health export.xml`, file, 0);
+    if (!entries.length) throw new InputError(`${file}: zip archive holds no .json file and no Apple Health export.xml`, { file, offset: 0 });
     return entries.map((e) => zipEntrySource(file, e.name, e.size));
   }
   const gz = startsWith(head, GZIP);
@@ -282,7 +282,7 @@ async function stdinSource(stdin: Readable): Promise<InputSource[]> {
     const cleanup = async () => rm(dir, { recursive: true, force: true });
     if (!entries.length) {
       await cleanup();
-      throw new InputError('stdin: zip archive holds no .json file and no Apple Health export.xml', 'stdin', 0);
+      throw new InputError('stdin: zip archive holds no .json file and no Apple Health export.xml', { file: 'stdin', offset: 0 });
     }
     // The temporary copy goes when the last entry has been read (and an Apple export's siblings
     // have been released: they count as one more).
@@ -316,11 +316,11 @@ export async function resolveInputs(args: string[], stdin: Readable = process.st
     try {
       st = await stat(arg);
     } catch {
-      throw new InputError(`${arg}: no such file or directory`, arg);
+      throw new InputError(`${arg}: no such file or directory`, { file: arg });
     }
     if (st.isDirectory()) {
       const files = await walk(arg);
-      if (!files.length) throw new InputError(`${arg}: directory holds no .json, .json.gz or .zip file and no Apple Health export.xml`, arg);
+      if (!files.length) throw new InputError(`${arg}: directory holds no .json, .json.gz or .zip file and no Apple Health export.xml`, { file: arg });
       for (const f of files) out.push(...(await sourcesForFile(f)));
     } else {
       out.push(...(await sourcesForFile(arg)));

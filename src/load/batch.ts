@@ -5,7 +5,7 @@
  * updated (different values), exactly as if they had come in separate batches.
  */
 import { monthKey } from '../db/partitions.js';
-import type { HealthRecord } from '../hae/records.js';
+import type { HealthRecord } from '../records/model.js';
 import { keyPositions, type TableSpec } from './tables.js';
 
 export class TableBatch {

@@ -7,14 +7,6 @@ export interface IngestionRef {
   receivedAt: Date;
 }
 
-export async function ensureUser(pool: pg.Pool, name: string): Promise<number> {
-  const { rows } = await pool.query(
-    `INSERT INTO users (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-    [name],
-  );
-  return rows[0].id;
-}
-
 export async function startIngestion(
   pool: pg.Pool,
   p: { userId: number; source: string; sourceKind: 'file' | 'stdin' | 'http'; known: Set<string> },

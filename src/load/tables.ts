@@ -7,7 +7,7 @@
  * template concatenation would leave each retained line a tree of cons-string pieces, several
  * times its size (measured: 97 MB of cons strings at 1.5 M buffered rows).
  */
-import type { HealthRecord, RecordKind } from '../hae/records.js';
+import type { HealthRecord, RecordKind } from '../records/model.js';
 import { bool, json, num, text, ts } from './copy-text.js';
 
 export interface TableSpec {

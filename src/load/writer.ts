@@ -39,6 +39,8 @@ export interface WriteResult {
   path: 'direct' | 'staging';
   /** The whole write: partitions, COPY, merge, commit. */
   seconds: number;
+  /** Of which the COPY statements (into the table or the staging table), retries included. */
+  copySeconds: number;
 }
 
 /** Below this many staged rows per month spanned, a batch is matched by index probes. */
@@ -67,7 +69,21 @@ const stagingReady = new WeakMap<pg.PoolClient, Set<string>>();
 const stageName = (spec: TableSpec) => `he_stage_${spec.table}`;
 const allColumns = (spec: TableSpec) => ['user_id', ...spec.columns, 'ingestion_id'];
 
-async function copyLines(client: pg.PoolClient, target: string, spec: TableSpec, lines: string[], prefix: string, suffix: string) {
+/** Time spent in COPY statements by one writeBatch, retries and split halves included. */
+interface CopyTimer {
+  seconds: number;
+}
+
+async function copyLines(
+  client: pg.PoolClient,
+  target: string,
+  spec: TableSpec,
+  lines: string[],
+  prefix: string,
+  suffix: string,
+  timer: CopyTimer,
+) {
+  const started = process.hrtime.bigint();
   const stream = client.query(copyFrom(`COPY ${target} (${allColumns(spec).join(', ')}) FROM STDIN`));
   // Lines are joined in chunks: one write per row would cost more than the COPY itself.
   function* chunks() {
@@ -79,7 +95,11 @@ async function copyLines(client: pg.PoolClient, target: string, spec: TableSpec,
       yield s;
     }
   }
-  await pipeline(Readable.from(chunks()), stream);
+  try {
+    await pipeline(Readable.from(chunks()), stream);
+  } finally {
+    timer.seconds += Number(process.hrtime.bigint() - started) / 1e9;
+  }
 }
 
 /**
@@ -139,11 +159,11 @@ async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number
   for (const r of rows) ctx.freshMonths.set(`${spec.table}:${r.m}`, !r.used);
 }
 
-async function writeDirect(ctx: WriteContext, spec: TableSpec, lines: string[]): Promise<number> {
+async function writeDirect(ctx: WriteContext, spec: TableSpec, lines: string[], timer: CopyTimer): Promise<number> {
   const prefix = `${ctx.userId}\t`;
   const suffix = `\t${ctx.ingestionId}\n`;
   return inTransaction(ctx.pool, async (client) => {
-    await copyLines(client, spec.table, spec, lines, prefix, suffix);
+    await copyLines(client, spec.table, spec, lines, prefix, suffix, timer);
     return lines.length;
   });
 }
@@ -155,6 +175,7 @@ async function writeStaging(
   minTime: number,
   maxTime: number,
   sparse: boolean,
+  timer: CopyTimer,
 ): Promise<{ inserted: number; updated: number }> {
   const prefix = `${ctx.userId}\t`;
   const suffix = `\t${ctx.ingestionId}\n`;
@@ -169,7 +190,7 @@ async function writeStaging(
         );
         ready.add(spec.table);
       }
-      await copyLines(client, stageName(spec), spec, lines, prefix, suffix);
+      await copyLines(client, stageName(spec), spec, lines, prefix, suffix, timer);
       // JIT compiling these short statements costs more than running them (seconds, once a
       // plan's estimate passes jit_above_cost).
       await client.query('SET LOCAL jit = off');
@@ -220,6 +241,7 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   };
   const rejects: Reject[] = [];
   const started = process.hrtime.bigint();
+  const timer: CopyTimer = { seconds: 0 };
   await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
   await withRetry(() => classifyMonths(ctx, spec, months), retries);
 
@@ -227,7 +249,7 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   let path: WriteResult['path'] = 'staging';
   if (fresh) {
     try {
-      counts.inserted += await withRetry(() => writeDirect(ctx, spec, batch.lines), retries);
+      counts.inserted += await withRetry(() => writeDirect(ctx, spec, batch.lines, timer), retries);
       path = 'direct';
     } catch (err) {
       if (pgCode(err) !== '23505' && !isDataError(err)) throw err;
@@ -235,14 +257,14 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
     }
   }
   if (path === 'staging') {
-    const r = await writeStagingSplitting(ctx, spec, batch.lines, batch.minTime, batch.maxTime, retries, rejects);
+    const r = await writeStagingSplitting(ctx, spec, batch.lines, batch.minTime, batch.maxTime, { retries, rejects, timer });
     counts.inserted += r.inserted;
     counts.updated += r.updated;
     counts.unchanged += batch.lines.length - r.inserted - r.updated - rejects.length;
     counts.rejected += rejects.length;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { counts, rejects, path, seconds };
+  return { counts, rejects, path, seconds, copySeconds: timer.seconds };
 }
 
 async function writeStagingSplitting(
@@ -251,12 +273,12 @@ async function writeStagingSplitting(
   lines: string[],
   minTime: number,
   maxTime: number,
-  retries: number,
-  rejects: Reject[],
+  run: { retries: number; rejects: Reject[]; timer: CopyTimer },
 ): Promise<{ inserted: number; updated: number }> {
+  const { retries, rejects } = run;
   try {
     const sparse = lines.length / (monthKey(maxTime) - monthKey(minTime) + 1) < SPARSE_ROWS_PER_MONTH;
-    return await withRetry(() => writeStaging(ctx, spec, lines, minTime, maxTime, sparse), retries);
+    return await withRetry(() => writeStaging(ctx, spec, lines, minTime, maxTime, sparse, run.timer), retries);
   } catch (err) {
     if (!isDataError(err)) throw err;
     if (lines.length === 1) {
@@ -270,8 +292,8 @@ async function writeStagingSplitting(
       return { inserted: 0, updated: 0 };
     }
     const mid = lines.length >> 1;
-    const a = await writeStagingSplitting(ctx, spec, lines.slice(0, mid), minTime, maxTime, retries, rejects);
-    const b = await writeStagingSplitting(ctx, spec, lines.slice(mid), minTime, maxTime, retries, rejects);
+    const a = await writeStagingSplitting(ctx, spec, lines.slice(0, mid), minTime, maxTime, run);
+    const b = await writeStagingSplitting(ctx, spec, lines.slice(mid), minTime, maxTime, run);
     return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated };
   }
 }

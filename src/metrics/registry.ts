@@ -118,7 +118,7 @@ export const batchDurationSeconds = histogram(
 
 export const copyDurationSeconds = histogram(
   'healthexport_copy_duration_seconds',
-  'Time spent in the COPY of one batch into its staging table, in seconds.',
+  'Time spent in the COPY statements of one batch (into its table, or its staging table), in seconds.',
   BATCH_BUCKETS,
   ['table'],
 );
@@ -208,7 +208,7 @@ export const tableRowsEstimate = gauge(
 
 export const newestRecordTimestampSeconds = gauge(
   'healthexport_newest_record_timestamp_seconds',
-  'Unix time of the newest record seen per metric (maximum of the record times loaded).',
+  'Unix time of the newest record per metric (record kind for the non-activity tables) in the imports that wrote rows.',
   ['metric'],
 );
 
@@ -255,21 +255,6 @@ export function recordOutcomes(table: string, counts: Partial<Record<Outcome, nu
     if (!(n >= 0) || !Number.isFinite(n)) continue;
     recordsTotal.inc({ table, outcome }, n);
   }
-}
-
-/** Count `n` records of one outcome. */
-export function recordOutcome(table: string, outcome: Outcome, n = 1): void {
-  recordOutcomes(table, { [outcome]: n });
-}
-
-/** Time a batch: `const done = startBatchTimer(table); ...; done()` returns seconds. */
-export function startBatchTimer(table: string): () => number {
-  return batchDurationSeconds.startTimer({ table });
-}
-
-/** Time the COPY of a batch: `const done = startCopyTimer(table); ...; done()`. */
-export function startCopyTimer(table: string): () => number {
-  return copyDurationSeconds.startTimer({ table });
 }
 
 export function addParsedBytes(bytes: number): void {
@@ -430,7 +415,7 @@ export function countFutureMonths(table: string, partitionNames: Iterable<string
  * independent and failures are collected, never thrown; tables that do not exist yet are skipped.
  * Pass a pool's query (not a client inside a transaction: a failed query would abort it).
  * The newest-record gauges are not queried here (max() per metric over a large partitioned table
- * is not cheap); the loader calls setNewestRecord() as it goes.
+ * is not cheap); each import sets them at its end (metricsObserver in src/import/after-import.ts).
  */
 export async function refreshBusinessGauges(query: QueryFn, now: Date = new Date()): Promise<BusinessGaugesResult> {
   const result: BusinessGaugesResult = { users: null, rowsEstimate: {}, futureMonths: {}, errors: [] };

@@ -1,29 +1,11 @@
 /**
- * The HTTP server behind `healthexport serve` (node:http, no framework).
+ * The HTTP server behind `healthexport serve` (node:http, no framework): routing, request
+ * metrics and a graceful lifecycle. The upload route itself is ./ingest.ts.
  *
- *   POST /api/v1/ingest   an HAE envelope (JSON, optionally gzip/deflate), streamed through the
- *                         same import pipeline as files; answers with the import summary
+ *   POST /api/v1/ingest   an HAE envelope, imported (see ./ingest.ts for the status codes)
  *   GET  /health          200 while the process runs (liveness)
  *   GET  /ready           200 when PostgreSQL answers SELECT 1 within a short time, else 503
  *   GET  /metrics         Prometheus text format (the shared prom-client registry)
- *
- * Ingest, in order: API key (Authorization: Bearer <key> or X-API-Key: <key>; 401) -> per-key
- * rate limit (429 + Retry-After) -> Content-Type (application/json, or application/gzip for a
- * gzip body; else 415) -> Content-Encoding (gzip, x-gzip, deflate, identity; else 415) ->
- * declared Content-Length over the limit (413 before reading anything) -> import.
- * Nothing touches the database before the import starts, so refused requests store nothing.
- *
- * Status codes of an import:
- *   200  status ok or partial (some records rejected: the body says which and why). The Health
- *        Auto Export app retries any non-2xx, and re-sending records that were rejected for their
- *        content would not help, so "partial" is a success at the HTTP level.
- *   400  the body is not JSON / not an HAE export / truncated: { error, offset, summary }.
- *   413  the body went over the limit: { error, limit, summary? }.
- *   503  the database is unreachable (Retry-After: 5); 500 for anything else.
- * Batches commit as they go (design notes): when an input breaks half-way, what was complete
- * before the break is stored, and the error response carries the summary that says so (its
- * tables/totals; status "failed"; the raw_ingestions row records the same). Requests refused
- * before the import (401, 415, 429, declared 413) store nothing.
  *
  * Every error response is JSON with an `error` string. Every request is counted in
  * healthexport_http_requests_total / _duration_seconds by route template.
@@ -35,16 +17,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import { verifyApiKey, type VerifiedKey } from '../auth/api-keys.js';
 import type { Cache } from '../cache/cache.js';
-import { afterImport } from '../cache/warm.js';
 import { errorMessage } from '../errors.js';
-import { importSource } from '../import/run-import.js';
-import type { ImportSummary } from '../import/summary.js';
-import { metricsObserver, recordImportMetrics } from '../import/record-metrics.js';
 import { observeHttpRequest, recordError, refreshBusinessGauges, renderMetrics, trackPool } from '../metrics/registry.js';
-import { discardRest, requestBody, type BodyEncoding } from './body.js';
+import { discardRest } from './body.js';
+import { HttpError, sendJson, withTimeout } from './http-util.js';
+import { ingest, type IngestContext } from './ingest.js';
 import { RateLimiter } from './rate-limit.js';
+import { Slots } from './slots.js';
 
 /** Default body limit: 256 MiB of JSON (after decompression). See createServer's options. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
@@ -110,88 +90,6 @@ const ROUTES: Record<string, string[]> = {
   '/metrics': ['GET', 'HEAD'],
 };
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-/** Errors meaning "the database cannot be reached right now" (answered 503, worth a retry). */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  const code = e?.code ?? '';
-  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '3D000'].includes(code)) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN'].includes(code)) return true;
-  return /pool after calling end|Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(
-    e?.message ?? '',
-  );
-}
-
-/** A counting semaphore with a bounded queue. */
-class Slots {
-  private free: number;
-  private readonly queue: (() => void)[] = [];
-  constructor(
-    n: number,
-    private readonly maxQueue: number,
-  ) {
-    this.free = n;
-  }
-  /** Resolves with a release function, or null when the queue is full. */
-  async acquire(): Promise<(() => void) | null> {
-    if (this.free > 0) this.free--;
-    else {
-      if (this.queue.length >= this.maxQueue) return null;
-      await new Promise<void>((resolve) => this.queue.push(resolve));
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.queue.shift();
-      if (next) next();
-      else this.free++;
-    };
-  }
-}
-
-function parseMediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0].trim().toLowerCase();
-}
-
-function presentedKey(req: http.IncomingMessage): string | null {
-  const auth = req.headers.authorization;
-  if (auth) {
-    const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m) return m[1];
-  }
-  const x = req.headers['x-api-key'];
-  const v = Array.isArray(x) ? x[0] : x;
-  return v && v.trim() ? v.trim() : null;
-}
-
-function remoteOf(req: http.IncomingMessage): string {
-  const s = req.socket;
-  const addr = s.remoteAddress ?? 'unknown';
-  return addr.includes(':') ? `[${addr}]:${s.remotePort}` : `${addr}:${s.remotePort}`;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-      timer.unref();
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 export function createServer(opts: ServerOptions): HealthServer {
   const pool = opts.pool;
   const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
@@ -216,155 +114,24 @@ export function createServer(opts: ServerOptions): HealthServer {
 
   const untrackPool = trackPool(pool);
 
-  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': String(Buffer.byteLength(text)),
-      'Cache-Control': 'no-store',
-      ...(stopping ? { Connection: 'close' } : {}),
-      ...headers,
-    });
-    res.end(text);
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+    sendJson(res, status, body, stopping ? { Connection: 'close', ...headers } : headers);
+
+  const ingestContext: IngestContext = {
+    pool,
+    bodyLimit,
+    rateLimiter,
+    slots,
+    knownPartitions,
+    concurrency: opts.concurrency ?? 2,
+    batchRows: opts.batchRows,
+    keyCacheTtlMs: opts.keyCacheTtlMs,
+    cache: opts.cache,
+    readyTimeoutMs,
+    accessLog: !!opts.accessLog,
+    log,
+    send,
   };
-
-  const dbAnswers = async (): Promise<boolean> => {
-    try {
-      await withTimeout(pool.query('SELECT 1'), Math.min(readyTimeoutMs, 1000), 'database probe');
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  // ---- routes ---------------------------------------------------------------------------------
-
-  async function ingest(req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): Promise<number> {
-    const key = presentedKey(req);
-    const unauthorized = { 'WWW-Authenticate': 'Bearer realm="healthexport"' };
-    if (!key) {
-      throw new HttpError(401, 'missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"', {}, unauthorized);
-    }
-    let who: VerifiedKey | null;
-    try {
-      who = await verifyApiKey(pool, key, { cacheTtlMs: opts.keyCacheTtlMs });
-    } catch (err) {
-      throw dbError(err);
-    }
-    if (!who) throw new HttpError(401, 'invalid or revoked API key', {}, unauthorized);
-
-    const rl = await rateLimiter.check(who.keyId);
-    const rlHeaders: Record<string, string> =
-      rl.backend === 'off' ? {} : { 'X-RateLimit-Limit': String(rl.limit), 'X-RateLimit-Remaining': String(rl.remaining) };
-    if (!rl.allowed) {
-      throw new HttpError(
-        429,
-        `rate limit exceeded: at most ${rl.limit} requests per ${Math.round(rateLimiter.windowMs / 1000)} s per API key; retry in ${rl.retryAfterS} s`,
-        { retryAfter: rl.retryAfterS },
-        { ...rlHeaders, 'Retry-After': String(rl.retryAfterS) },
-      );
-    }
-
-    const type = parseMediaType(req.headers['content-type']);
-    let encoding: BodyEncoding;
-    const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (ce === 'gzip' || ce === 'x-gzip') encoding = 'gzip';
-    else if (ce === 'deflate') encoding = 'deflate';
-    else if (ce === 'identity' || ce === '') encoding = 'identity';
-    else throw new HttpError(415, `unsupported Content-Encoding "${ce}": send gzip, deflate or none`, {}, rlHeaders);
-    if (type === 'application/gzip' || type === 'application/x-gzip') {
-      if (encoding === 'identity') encoding = 'gzip';
-    } else if (type !== 'application/json') {
-      throw new HttpError(
-        415,
-        `unsupported Content-Type "${type || '(none)'}": send the Health Auto Export JSON as application/json (optionally with Content-Encoding: gzip)`,
-        {},
-        rlHeaders,
-      );
-    }
-
-    const declared = Number(req.headers['content-length']);
-    if (req.headers['content-length'] !== undefined && Number.isFinite(declared) && declared > bodyLimit) {
-      throw new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${bodyLimit} bytes`, { limit: bodyLimit }, rlHeaders);
-    }
-
-    const release = await slots.acquire();
-    if (!release) throw new HttpError(503, 'too many uploads in progress; retry later', {}, { ...rlHeaders, 'Retry-After': '5' });
-    let summary: ImportSummary;
-    const body = requestBody(req, { name: `http:${remoteOf(req)}`, limitBytes: bodyLimit, encoding });
-    try {
-      if (expectsContinue) res.writeContinue();
-      try {
-        summary = await importSource(body.source, {
-          pool,
-          user: who.userName,
-          concurrency: opts.concurrency ?? 2,
-          batchRows: opts.batchRows,
-          knownPartitions,
-          observer: metricsObserver,
-        });
-      } catch (err) {
-        // Only the bookkeeping around the run throws (user, raw_ingestions): the database.
-        throw dbError(err);
-      }
-    } finally {
-      release();
-    }
-
-    recordImportMetrics(summary);
-    if (opts.cache?.enabled) {
-      // Summaries people read must not show what this upload just changed (failed runs included:
-      // they may have committed batches). A cache failure is the cache's business, not the upload's.
-      await afterImport(pool, opts.cache, who.userId, summary, false).catch(() => {});
-    }
-    if (opts.accessLog) {
-      log(`ingest user=${who.userName} key=${who.keyId} ${summary.status} ${summary.bytes} B ${summary.totals.read} records ${summary.durationMs} ms`);
-    }
-
-    if (summary.status !== 'failed') {
-      send(res, 200, summary, rlHeaders);
-      return 200;
-    }
-    if (!req.complete && (req.destroyed || res.destroyed || req.socket.destroyed)) {
-      // The client went away mid-upload: nobody to answer. The run is recorded as failed (with
-      // what it committed) in raw_ingestions; 499 (nginx's "client closed request") in metrics.
-      recordError('io');
-      if (opts.accessLog) log(`ingest user=${who.userName}: client disconnected after ${body.wireBytes} bytes`);
-      return 499;
-    }
-    if (body.tooLarge) {
-      discardRest(req);
-      send(res, 413, { error: `request body exceeds the limit of ${bodyLimit} bytes`, limit: bodyLimit, summary }, rlHeaders);
-      return 413;
-    }
-    if (summary.errorOffset !== null) {
-      recordError('parse');
-      discardRest(req);
-      send(res, 400, { error: summary.error, offset: summary.errorOffset, summary }, rlHeaders);
-      return 400;
-    }
-    // Writing failed: tell "database down" (503, retry later) from anything else (500).
-    discardRest(req);
-    recordError('db');
-    if (await dbAnswers()) {
-      send(res, 500, { error: summary.error ?? 'import failed', summary }, rlHeaders);
-      return 500;
-    }
-    send(res, 503, { error: `database unavailable: ${summary.error ?? 'import failed'}`, summary }, { ...rlHeaders, 'Retry-After': '5' });
-    return 503;
-  }
-
-  function dbError(err: unknown): HttpError {
-    if (isDatabaseUnavailable(err)) {
-      recordError('db');
-      return new HttpError(503, `database unavailable: ${errorMessage(err)}`, {}, { 'Retry-After': '5' });
-    }
-    return new HttpError(500, `internal error: ${errorMessage(err)}`);
-  }
 
   async function ready(res: http.ServerResponse): Promise<number> {
     try {
@@ -404,7 +171,7 @@ export function createServer(opts: ServerOptions): HealthServer {
       if (!allowed.includes(method)) {
         throw new HttpError(405, `method ${method} not allowed on ${path} (use ${allowed[0]})`, {}, { Allow: allowed.join(', ') });
       }
-      if (path === '/api/v1/ingest') status = await ingest(req, res, expectsContinue);
+      if (path === '/api/v1/ingest') status = await ingest(ingestContext, req, res, expectsContinue);
       else if (path === '/health') {
         send(res, 200, { status: 'ok' });
         status = 200;

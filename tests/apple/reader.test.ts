@@ -7,8 +7,8 @@ import { generateAppleExport } from '../../examples/apple/generate.js';
 import { BAD_XML, EXPORT_XML, TRUNCATED_XML } from '../../examples/apple/make-samples.js';
 import { FastXml, completeUtf8 } from '../../src/apple/fast-xml.js';
 import { appleReader, type XmlTokenizer } from '../../src/apple/reader.js';
-import type { HealthRecord } from '../../src/hae/records.js';
-import type { ReaderReject } from '../../src/import/reader.js';
+import type { HealthRecord } from '../../src/records/model.js';
+import type { ReaderReject } from '../../src/records/reader.js';
 
 async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, tokenizer: XmlTokenizer = 'fast') {
   async function* gen() {

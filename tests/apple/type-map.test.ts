@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { appleDate } from '../../src/apple/dates.js';
 import { mapRecord, parseDevice } from '../../src/apple/map-record.js';
 import { APPLE_TYPES, appleType, metricNameOf, snakeCase, workoutName } from '../../src/apple/type-map.js';
-import { isKnownMetric } from '../../src/hae/map-known.js';
+import { isKnownMetric } from '../../src/records/known-metrics.js';
 import { detectFormat } from '../../src/import/detect.js';
 
 describe('Apple type identifiers', () => {

@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  clearApiKeyCache,
-  createApiKey,
-  createUser,
-  DEFAULT_SCRYPT,
-  generateApiKey,
-  hashApiKey,
-  listApiKeys,
-  listUsers,
-  parseApiKey,
-  revokeApiKey,
-  verifyApiKey,
-  verifyKeyHash,
-} from '../../src/auth/api-keys.js';
+import { clearApiKeyCache, createApiKey, DEFAULT_SCRYPT, generateApiKey, hashApiKey, listApiKeys, parseApiKey, revokeApiKey, verifyApiKey, verifyKeyHash} from '../../src/auth/api-keys.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createUser, listUsers } from '../../src/db/users.js';
 
 let db: TestDatabase;
 

@@ -7,13 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { openCache, type Cache } from '../../src/cache/cache.js';
-import { dailyStats, latestValues, recentMetrics, userIdByName } from '../../src/cache/queries.js';
+import { dailyStats, latestValues, recentMetrics} from '../../src/cache/summary-sql.js';
 import { cachedDaily, cachedLatest, cachedWorkouts, dailyKey, latestKey } from '../../src/cache/summaries.js';
-import { afterImport, touchedBy, warmUser } from '../../src/cache/warm.js';
+import { refreshSummaries, warmUser } from '../../src/cache/warm.js';
+import { touchedBy } from '../../src/import/after-import.js';
 import { summaryCommand } from '../../src/cli/summary.js';
 import type { ImportSummary } from '../../src/import/summary.js';
 import { emptyCounts, type Counts } from '../../src/load/outcome.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { userIdByName } from '../../src/db/users.js';
 
 const redisUrl = inject('redisUrl');
 const prefix = `he-test-${randomBytes(5).toString('hex')}`;
@@ -31,7 +33,7 @@ function summaryOf(metrics: string[], tables: Record<string, Partial<Counts>>): 
   const totals = emptyCounts();
   for (const c of Object.values(t)) for (const k of Object.keys(totals) as (keyof Counts)[]) totals[k] += c[k];
   return {
-    ingestionId: null, source: 'test.json', bytes: 0, sha256: null, durationMs: 1, status: 'ok', dryRun: false,
+    ingestionId: null, userId: null, source: 'test.json', bytes: 0, sha256: null, durationMs: 1, status: 'ok', failure: null, dryRun: false,
     tables: t, totals, unknownMetrics: [], metrics, unknownKeys: [], error: null, errorOffset: null,
     workoutsFlagged: [], valid: null,
   };
@@ -164,15 +166,15 @@ describe('summaries through the cache', () => {
     expect(r.value.rows[1].sum).toBe(2000);
   });
 
-  it("afterImport invalidates the importing user's touched summaries only", async () => {
+  it("refreshSummaries invalidates the importing user's touched summaries only", async () => {
     const bobKeys = [dailyKey(cache, bob, 'step_count', 7, 'UTC', NOW), latestKey(cache, bob)];
     const aliceHr = dailyKey(cache, alice, 'heart_rate', 7, 'UTC', NOW);
     const aliceWorkouts = cache.key(alice, 'workouts', 10);
     const summary = summaryOf(['step_count'], { activity_metrics: { read: 1, updated: 1 } });
     expect(touchedBy(summary)).toEqual({ metrics: ['step_count'], workouts: false });
 
-    const res = await afterImport(db.pool, cache, alice, summary, false);
-    expect(res).toEqual({ metrics: ['step_count'], workouts: false, invalidated: 2, warmed: 0 }); // daily + latest
+    const res = await refreshSummaries(db.pool, cache, alice, touchedBy(summary), false);
+    expect(res).toEqual({ invalidated: 2, warmed: 0 }); // daily + latest
 
     const r = await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW });
     expect(r.source).toBe('miss');
@@ -185,7 +187,8 @@ describe('summaries through the cache', () => {
   it('an import that changed nothing invalidates nothing; one with --warm fills the summaries again', async () => {
     await setSteps(alice, '2025-06-15T09:00:00Z', 4000);
     const unchanged = summaryOf(['step_count'], { activity_metrics: { read: 1, unchanged: 1 } });
-    expect(await afterImport(db.pool, cache, alice, unchanged, true)).toMatchObject({ invalidated: 0, warmed: 0 });
+    expect(touchedBy(unchanged)).toEqual({ metrics: [], workouts: false });
+    expect(await refreshSummaries(db.pool, cache, alice, touchedBy(unchanged), true)).toEqual({ invalidated: 0, warmed: 0 });
     expect((await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW })).value.rows[1].sum).toBe(3000);
 
     const changed = summaryOf(['step_count', 'heart_rate'], {
@@ -193,9 +196,10 @@ describe('summaries through the cache', () => {
       heart_rate_metrics: { read: 1, inserted: 1 },
       workouts: { read: 1, inserted: 1 },
     });
-    const res = await afterImport(db.pool, cache, alice, changed, true, { now: NOW });
+    expect(touchedBy(changed)).toEqual({ metrics: ['heart_rate', 'step_count'], workouts: true });
+    const res = await refreshSummaries(db.pool, cache, alice, touchedBy(changed), true, { now: NOW });
     // deleted: step_count 7d, heart_rate 7d, latest, workouts; written: latest + 2 metrics x (7d, 30d) + workouts
-    expect(res).toEqual({ metrics: ['heart_rate', 'step_count'], workouts: true, invalidated: 4, warmed: 6 });
+    expect(res).toEqual({ invalidated: 4, warmed: 6 });
     const r = await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW });
     expect(r.source).toBe('hit');
     expect(r.value.rows[1].sum).toBe(4000);
@@ -215,7 +219,7 @@ describe('summaries through the cache', () => {
     const r = await cachedDaily(db.pool, off, alice, 'step_count', 7, { now: NOW });
     expect(r).toMatchObject({ source: 'off' });
     expect(r.value.rows[1].sum).toBe(4000);
-    expect(await afterImport(db.pool, off, alice, summaryOf(['step_count'], { activity_metrics: { updated: 1 } }), true)).toMatchObject({
+    expect(await refreshSummaries(db.pool, off, alice, { metrics: ['step_count'], workouts: false }, true)).toMatchObject({
       invalidated: 0,
       warmed: 0,
     });
@@ -229,7 +233,7 @@ describe('summaries through the cache', () => {
     expect(r.source).toBe('off');
     expect(r.value.rows[1].sum).toBe(4000);
     expect((await cachedLatest(db.pool, down, alice)).value.length).toBe(4);
-    expect(await afterImport(db.pool, down, alice, summaryOf(['step_count'], { activity_metrics: { updated: 1 } }), true)).toMatchObject({
+    expect(await refreshSummaries(db.pool, down, alice, { metrics: ['step_count'], workouts: false }, true)).toMatchObject({
       invalidated: 0,
       warmed: 0,
     });

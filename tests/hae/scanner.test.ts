@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { scanHae, slicePath, HaeFormatError, type RecordSlice, type ScanStats } from '../../src/hae/scanner.js';
-import { parseSlices } from '../../src/hae/parse-batch.js';
+import { scanHae, slicePath, type RecordSlice, type ScanStats } from '../../src/hae/scanner.js';
+import { InputError } from '../../src/errors.js';
+import { parseSlices } from '../../src/hae/parse-slices.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -146,9 +147,9 @@ function fullDoc(): Doc {
   };
 }
 
-function expectFormatError(error: unknown): HaeFormatError {
-  expect(error).toBeInstanceOf(HaeFormatError);
-  const e = error as HaeFormatError;
+function expectFormatError(error: unknown): InputError {
+  expect(error).toBeInstanceOf(InputError);
+  const e = error as InputError;
   expect(e.message).not.toContain('\n');
   return e;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ABANDONED_AFTER_MS, ensureUser, startIngestion } from '../../src/load/ingestions.js';
+import { ABANDONED_AFTER_MS, startIngestion} from '../../src/load/ingestions.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { ensureUser } from '../../src/db/users.js';
 
 describe('raw_ingestions', () => {
   let db: TestDatabase;

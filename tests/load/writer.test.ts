@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HeartRateRecord } from '../../src/hae/records.js';
+import type { HeartRateRecord } from '../../src/records/model.js';
 import { TableBatch } from '../../src/load/batch.js';
-import { ensureUser } from '../../src/load/ingestions.js';
 import { TABLES } from '../../src/load/tables.js';
 import { writeBatch, type WriteContext } from '../../src/load/writer.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { ensureUser } from '../../src/db/users.js';
 
 const hr = (minute: number, avg: number, source = 'Watch'): HeartRateRecord => ({
   kind: 'heart_rate',

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  batchDurationSeconds,
+  copyDurationSeconds,
   METRIC_FAMILIES,
   METRIC_NAMES,
   addParsedBytes,
@@ -10,15 +12,12 @@ import {
   recordCache,
   recordError,
   recordImportRun,
-  recordOutcome,
   recordOutcomes,
   refreshBusinessGauges,
   registry,
   renderMetrics,
   resetMetrics,
   setNewestRecord,
-  startBatchTimer,
-  startCopyTimer,
   trackPool,
 } from '../../src/metrics/registry.js';
 import { parseSamples } from '../support/pushgateway.js';
@@ -46,8 +45,8 @@ describe('registry', () => {
 
   it('records outcomes by table and outcome, creating all four outcome series', async () => {
     recordOutcomes('heart_rate_metrics', { inserted: 10, updated: 2 });
-    recordOutcome('heart_rate_metrics', 'rejected');
-    recordOutcome('heart_rate_metrics', 'inserted', 5);
+    recordOutcomes('heart_rate_metrics', { rejected: 1 });
+    recordOutcomes('heart_rate_metrics', { inserted: 5 });
     const text = await registry.metrics();
     expect(text).toContain('healthexport_records_total{table="heart_rate_metrics",outcome="inserted"} 15');
     expect(text).toContain('healthexport_records_total{table="heart_rate_metrics",outcome="updated"} 2');
@@ -57,10 +56,8 @@ describe('registry', () => {
   });
 
   it('times batches and COPYs into histograms', async () => {
-    const end = startBatchTimer('workouts');
-    const endCopy = startCopyTimer('workouts');
-    endCopy();
-    end();
+    copyDurationSeconds.observe({ table: 'workouts' }, 0.001);
+    batchDurationSeconds.observe({ table: 'workouts' }, 0.002);
     expect(await value('healthexport_batch_duration_seconds_count', { table: 'workouts' })).toBe(1);
     expect(await value('healthexport_copy_duration_seconds_count', { table: 'workouts' })).toBe(1);
     expect(await value('healthexport_batch_duration_seconds_bucket', { table: 'workouts', le: '60' })).toBe(1);
@@ -158,8 +155,8 @@ describe('METRIC_NAMES', () => {
 
   it('matches exactly what the registry exposes once everything is recorded', async () => {
     recordOutcomes('workouts', { inserted: 1 });
-    startBatchTimer('workouts')();
-    startCopyTimer('workouts')();
+    batchDurationSeconds.observe({ table: 'workouts' }, 0.002);
+    copyDurationSeconds.observe({ table: 'workouts' }, 0.001);
     addParsedBytes(1);
     recordImportRun('ok', 1);
     recordError('db');

@@ -8,13 +8,14 @@ import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApiKey, createUser } from '../../src/auth/api-keys.js';
+import { createApiKey} from '../../src/auth/api-keys.js';
 import { openCache } from '../../src/cache/cache.js';
 import { latestKey } from '../../src/cache/summaries.js';
 import { createServer, type HealthServer } from '../../src/server/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { parseSamples, startPushgateway } from '../support/pushgateway.js';
 import { request, sampleExport, sleep, stepsExport } from './helpers.js';
+import { createUser } from '../../src/db/users.js';
 
 const INGEST = '/api/v1/ingest';
 const JSON_TYPE = { 'Content-Type': 'application/json' };

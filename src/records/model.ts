@@ -1,7 +1,8 @@
 /**
- * The typed records that the HAE reader produces. This file is the contract between `src/hae/`
- * (which knows the export format) and `src/load/` (which knows the tables): nothing here
- * mentions SQL, and nothing in load/ looks at raw HAE JSON.
+ * The neutral record model: what every format reader (src/hae for Health Auto Export JSON,
+ * src/apple for the Health app's export.xml) produces and what src/load stores. Nothing here
+ * mentions SQL or a file format; each record kind maps to one table (src/load/tables.ts).
+ * Shapes follow HAE's, since it is the richer of the two; Apple's types are mapped onto them.
  *
  * Times are epoch milliseconds (UTC instants, offset already applied).
  */

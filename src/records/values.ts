@@ -1,6 +1,6 @@
-/** Small helpers shared by the map-* modules: value coercion, hashing, reject building. */
+/** Value coercion and small helpers every reader shares: numbers, durations, hashing, reject building. */
 import { createHash } from 'node:crypto';
-import type { Quantity, RecordKind, RecordReject } from './records.js';
+import type { Quantity, RecordKind, RecordReject } from './model.js';
 
 export type Obj = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 /**
  * What the import pipeline needs from a format reader (HAE JSON, Apple Health XML, ...): typed
  * records and rejects in input order, in batches, plus what the summary reports about the
- * input. A reader throws an error carrying a numeric `offset` when the input itself breaks
- * (not JSON, truncated, ...), after yielding everything complete before that point.
+ * input. A reader throws InputError (src/errors.ts) when the input itself breaks (not JSON,
+ * truncated, ...), after yielding everything complete before that point.
  */
-import type { HealthRecord, RecordKind } from '../hae/records.js';
+import type { HealthRecord, RecordKind } from './model.js';
 
 export interface ReaderReject {
   /** The kind of record it would have been (for per-table counts). */
@@ -31,8 +31,4 @@ export interface ReaderStats {
 export interface RecordReader {
   batches: AsyncIterable<ReaderBatch>;
   stats: ReaderStats;
-}
-
-export function isInputFormatError(err: unknown): err is Error & { offset: number } {
-  return err instanceof Error && typeof (err as { offset?: unknown }).offset === 'number';
 }

@@ -1,6 +1,6 @@
 /**
- * Plausibility rules applied while mapping. A value that breaks one becomes a RecordReject with
- * a reason; it never throws and never stops the import.
+ * Plausibility bounds every reader applies while mapping (HAE and Apple alike). A value that
+ * breaks one becomes a RecordReject with a reason; it never throws and never stops the import.
  */
 
 /** Heart rate, bpm: applied to each of Min/Avg/Max (metric heart_rate and workout heart rate). */

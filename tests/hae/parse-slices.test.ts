@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseSlices } from '../../src/hae/parse-batch.js';
+import { parseSlices } from '../../src/hae/parse-slices.js';
 import { scanHae, type RecordSlice } from '../../src/hae/scanner.js';
 
 function slices(texts: string[]): RecordSlice[] {

@@ -81,16 +81,6 @@ export interface WorkoutSummary {
 const iso = (d: Date | string | null): string => (d instanceof Date ? d.toISOString() : new Date(d ?? NaN).toISOString());
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-export async function userIdByName(db: Queryable, name: string): Promise<number | null> {
-  const { rows } = await db.query('SELECT id FROM users WHERE name = $1', [name]);
-  return rows.length ? Number(rows[0].id) : null;
-}
-
-export async function listUsers(db: Queryable): Promise<{ id: number; name: string }[]> {
-  const { rows } = await db.query('SELECT id, name FROM users ORDER BY id');
-  return rows.map((r) => ({ id: Number(r.id), name: r.name as string }));
-}
-
 /**
  * Latest value of every metric of one user. Activity metrics: a skip scan over the
  * (user_id, metric, ...) primary key finds each metric name (one index probe per metric

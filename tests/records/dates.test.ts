@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatUtc, parseHaeDate } from '../../src/hae/dates.js';
+import { formatUtc, parseHaeDate } from '../../src/records/dates.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
