@@ -1,28 +1,57 @@
 /**
- * npm run bench [-- --size 1GB] [--database-url postgres://...] [--naive-size 200MB]
+ * npm run bench [-- --size 5GB] [--only 300MB,1GB] [--profile] [--hae-only] [--apple-size 300MB]
+ *                 [--naive-size 100MB | --no-naive] [--database-url postgres://...] [--dir /tmp/healthexport-bench]
+ *                 [--db-prefix healthexport_bench] [--functions] [--keep-files]
  *
- * Not a test: prints throughput and memory of `healthexport import` on a synthetic export,
- * against the ceiling (psql \copy of the same rows from text files into the same partitioned
- * tables) and a naive baseline (JSON.parse of the whole file + multi-row INSERT).
+ * Not a test: prints throughput, CPU and memory of `healthexport import` on synthetic exports of
+ * 100 MB and 1 GB (plus every --size given, e.g. 5GB; --only replaces the list), each against
+ * the ceiling (psql \copy of the same rows from text files into the same partitioned tables),
+ * one line per size so a reader sees whether cost grows linearly and memory stays flat. Then a
+ * naive baseline (JSON.parse of the whole file + multi-row INSERT) and the Apple export.xml path
+ * against \copy of its own rows.
+ *
+ * CPU-seconds (user+sys of the import process tree, and of the PostgreSQL backends serving it)
+ * are printed next to wall time: on a shared machine they move less with the neighbours' load.
+ * `--profile` adds, per size, where the time goes: node --cpu-prof of the import child by stage,
+ * and what the PostgreSQL backends did (pg_stat_activity sampled every 50 ms). See bench/README.md.
+ *
+ * Generated exports over 2 GB are deleted at the end (--keep-files keeps them); smaller ones are
+ * kept in --dir for the next run.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { generateExport, parseSize } from '../examples/generate.js';
-import { adminUrl as adminUrlArg, arg, DATA_TABLES as TABLES, freshDatabase as fresh, rowCounts, timed } from './support.js';
+import { importOnce as importWith, type Measured } from './measure.js';
+import {
+  adminUrl as adminUrlArg,
+  arg,
+  benchDbName,
+  copyCeiling,
+  copyPartitions,
+  dropDatabase,
+  freshDatabase,
+  rowCounts,
+  timed,
+  type Timed,
+} from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/healthexport.js');
 
-const size = parseSize(arg('size', '1GB'));
-const naiveSize = parseSize(arg('naive-size', '200MB'));
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const list = (s: string) => s.split(',').filter(Boolean).map(parseSize);
+const only = arg('only', '');
+const extra = arg('size', '');
+const sizes = only ? list(only) : [...new Set([...list('100MB,1GB'), ...list(extra)])].sort((a, b) => a - b);
+const profile = flag('profile');
 const adminUrl = adminUrlArg();
 const work = arg('dir', '/tmp/healthexport-bench');
 mkdirSync(work, { recursive: true });
+const DB = benchDbName();
 
-const freshDatabase = (name: string) => fresh(adminUrl, name);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mbOf = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${(b / 1e6).toFixed(0)} MB`);
 
 async function makeExport(bytes: number, file: string) {
   const meta = `${file}.meta.json`;
@@ -33,58 +62,39 @@ async function makeExport(bytes: number, file: string) {
   const t = Date.now();
   const r = await generateExport({ sizeBytes: bytes, out: file, seed: 42 });
   const m = { requested: bytes, ...r };
-  await import('node:fs/promises').then((fs) => fs.writeFile(meta, JSON.stringify(m)));
+  writeFileSync(meta, JSON.stringify(m));
   console.log(`generated ${file}: ${(r.bytes / 1e6).toFixed(0)} MB, ${r.totalRecords.toLocaleString()} records in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   return m;
 }
 
-/** Creates in `toUrl` the month partitions `fromUrl` has, so the ceiling measures COPY alone. */
-async function copyPartitions(fromUrl: string, toUrl: string): Promise<void> {
-  const from = new pg.Pool({ connectionString: fromUrl });
-  const to = new pg.Pool({ connectionString: toUrl });
-  const { rows } = await from.query(
-    `SELECT t.table_name, min(c.relname) AS lo, max(c.relname) AS hi FROM healthexport_partitioned_tables t
-       JOIN pg_inherits i ON i.inhparent = t.table_name::regclass JOIN pg_class c ON c.oid = i.inhrelid
-      GROUP BY t.table_name`,
-  );
-  const month = (rel: string) => rel.replace(/.*_p(\d{4})(\d{2})$/, '$1-$2-01');
-  for (const r of rows) {
-    await to.query('SELECT healthexport_create_month_partitions($1, $2::date, $3::date)', [r.table_name, month(r.lo), month(r.hi)]);
-  }
-  await from.end();
-  await to.end();
+interface SizeResult {
+  bytes: number;
+  records: number;
+  first: Measured;
+  second: Measured;
+  stored: number;
+  ceiling: Awaited<ReturnType<typeof copyCeiling>>;
 }
 
-async function copyCeiling(fromUrl: string): Promise<{ seconds: number; rows: number }> {
-  let cols: Record<string, string> = {};
-  // Dump the imported rows to text files, then time psql \copy of them into fresh tables.
-  const dump = path.join(work, 'copy');
-  rmSync(dump, { recursive: true, force: true });
-  mkdirSync(dump);
-  const pool = new pg.Pool({ connectionString: fromUrl });
-  cols = {};
-  for (const t of TABLES) {
-    const { rows } = await pool.query(
-      `SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) AS c FROM information_schema.columns
-        WHERE table_name = $1 AND is_generated = 'NEVER'`,
-      [t],
-    );
-    cols[t] = rows[0].c;
-  }
-  await pool.end();
-  for (const t of TABLES) {
-    const r = spawnSync('psql', [fromUrl, '-qc', `\\copy (SELECT ${cols[t]} FROM ${t}) TO '${dump}/${t}.tsv'`], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`dump of ${t} failed`);
-  }
-  const url = await freshDatabase('healthexport_bench_copy');
-  await copyPartitions(fromUrl, url);
-  const t = process.hrtime.bigint();
-  for (const table of TABLES) {
-    const r = spawnSync('psql', [url, '-qc', `\\copy ${table} (${cols[table]}) FROM '${dump}/${table}.tsv'`], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error(`\\copy into ${table} failed`);
-  }
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  return { seconds, rows: await rowCounts(url) };
+const importOnce = (file: string, url: string, label: string) =>
+  importWith({ bin, input: file, url, adminUrl, dbName: DB, label, profile, work, functions: flag('functions') });
+
+const generated: string[] = [];
+const results: SizeResult[] = [];
+for (const size of sizes) {
+  const file = path.join(work, `export-${size}.json`);
+  if (size > 2e9 && !existsSync(file)) generated.push(file);
+  const meta = await makeExport(size, file);
+  const url = await freshDatabase(adminUrl, DB);
+  const first = await importOnce(file, url, `${mbOf(size)} first import`);
+  console.error(`bench: ${mbOf(size)} first import ${first.seconds.toFixed(1)} s`);
+  const second = await importOnce(file, url, `${mbOf(size)} second import`);
+  console.error(`bench: ${mbOf(size)} second import ${second.seconds.toFixed(1)} s`);
+  const stored = await rowCounts(url);
+  const ceiling = await copyCeiling(adminUrl, url, `${DB}_copy`, work);
+  results.push({ bytes: statSync(file).size, records: meta.totalRecords, first, second, stored, ceiling });
+  await dropDatabase(adminUrl, DB);
+  if (first.profileText) console.log(`\n${first.profileText}\n\n${second.profileText}`);
 }
 
 /** The baseline most scripts start as: parse it all, then INSERT 1000 rows per statement. */
@@ -119,40 +129,63 @@ async function naiveLoad(file: string, url: string): Promise<{ seconds: number; 
   return { seconds: r.seconds, rows: JSON.parse(r.stdout.trim().split('\n').pop()!).rows, peakRssMb: r.peakRssMb };
 }
 
-const file = path.join(work, `export-${size}.json`);
-const meta = await makeExport(size, file);
-const mb = statSync(file).size / 1e6;
-const url = await freshDatabase('healthexport_bench');
+let naiveLine = '';
+if (!flag('no-naive')) {
+  const naiveSize = parseSize(arg('naive-size', '100MB'));
+  const naiveFile = path.join(work, `export-${naiveSize}.json`);
+  await makeExport(naiveSize, naiveFile);
+  // Partitions as the real import makes them, so the naive loader is timed on INSERTs alone.
+  const src = await freshDatabase(adminUrl, DB);
+  await timed(bin, ['import', naiveFile, '--json', '--user', 'bench'], { DATABASE_URL: src });
+  const naiveUrl = await freshDatabase(adminUrl, `${DB}_naive`);
+  await copyPartitions(src, naiveUrl);
+  const naive = await naiveLoad(naiveFile, naiveUrl);
+  await dropDatabase(adminUrl, `${DB}_naive`);
+  await dropDatabase(adminUrl, DB);
+  const small = results.find((r) => r.bytes >= naiveSize * 0.9 && r.bytes <= naiveSize * 1.1);
+  const vs = small ? `; healthexport on the same file ${(small.first.s.totals.read / small.first.seconds / (naive.rows / naive.seconds)).toFixed(1)}x faster` : '';
+  naiveLine = `  naive loader (JSON.parse whole file + INSERT 1000 rows/statement) on ${mbOf(naiveSize)}: ${naive.seconds.toFixed(1)} s, ${fmt(naive.rows / naive.seconds)} rows/s, peak RSS ${naive.peakRssMb.toFixed(0)} MB${vs}; it cannot read files over ~512 MB at all (the biggest string V8 holds)`;
+}
 
-const first = await timed(bin, ['import', file, '--json', '--user', 'bench'], { DATABASE_URL: url });
-const s1 = JSON.parse(first.stdout);
-const second = await timed(bin, ['import', file, '--json', '--user', 'bench'], { DATABASE_URL: url });
-const s2 = JSON.parse(second.stdout);
-const stored = await rowCounts(url);
-const ceiling = await copyCeiling(url);
-
-const naiveFile = path.join(work, `export-${naiveSize}.json`);
-await makeExport(naiveSize, naiveFile);
-const naiveUrl = await freshDatabase('healthexport_bench_naive');
-await copyPartitions(url, naiveUrl);
-const naive = await naiveLoad(naiveFile, naiveUrl);
-// V8 cannot hold a string over ~512 MB, so the naive loader cannot read the big file at all.
-const naiveBig = size > 5e8 ? 'cannot run: the file is larger than the biggest string V8 can hold (JSON.parse needs it whole)' : null;
-
-const rate = (rows: number, s: number) => rows / s;
-const r1 = rate(s1.totals.read, first.seconds);
-const rCeil = rate(ceiling.rows, ceiling.seconds);
-const rNaive = rate(naive.rows, naive.seconds);
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const date = new Date().toISOString().slice(0, 10);
+const head = ['size', 'records', 'first import', 'rec/s', 'RSS', 'CPU node+pg', 'second import', 'rec/s', 'RSS', 'CPU node+pg', 'psql \\copy', 'rows/s', 'CPU psql+pg', 'first/\\copy', 'second/first'];
+const rows = results.map((r) => {
+  const r1 = r.first.s.totals.read / r.first.seconds;
+  const r2 = r.second.s.totals.read / r.second.seconds;
+  const rc = r.ceiling.rows / r.ceiling.seconds;
+  const cpu = (t: Timed) => `${t.cpu!.toFixed(0)}+${t.dbCpu!.toFixed(0)} s`;
+  return [
+    mbOf(r.bytes), fmt(r.records),
+    `${r.first.seconds.toFixed(1)} s`, fmt(r1), `${r.first.peakRssMb.toFixed(0)} MB`, cpu(r.first),
+    `${r.second.seconds.toFixed(1)} s`, fmt(r2), `${r.second.peakRssMb.toFixed(0)} MB`, cpu(r.second),
+    `${r.ceiling.seconds.toFixed(1)} s`, fmt(rc), `${r.ceiling.cpu.toFixed(0)}+${r.ceiling.dbCpu.toFixed(0)} s`,
+    `${(r1 / rc).toFixed(2)}x`, `${(r1 / r2 > 0 ? r2 / r1 : 0).toFixed(2)}x`,
+  ];
+});
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => '  ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
 console.log(`
-healthexport import benchmark (${new Date().toISOString().slice(0, 10)}, ${meta.totalRecords.toLocaleString()} records, ${mb.toFixed(0)} MB)
-  first import   ${first.seconds.toFixed(1)} s  ${fmt(r1)} records/s  ${(mb / first.seconds).toFixed(1)} MB/s  peak RSS ${first.peakRssMb.toFixed(0)} MB  status ${s1.status}  inserted ${fmt(s1.totals.inserted)}
-  second import  ${second.seconds.toFixed(1)} s  ${fmt(rate(s2.totals.read, second.seconds))} records/s  peak RSS ${second.peakRssMb.toFixed(0)} MB  unchanged ${fmt(s2.totals.unchanged)}  inserted ${s2.totals.inserted}  updated ${s2.totals.updated}
-  rows stored    ${fmt(stored)} (records read ${fmt(s1.totals.read)}; rejected ${s1.totals.rejected})
-  psql \\copy     ${ceiling.seconds.toFixed(1)} s  ${fmt(rCeil)} rows/s (ceiling: same rows, text files, partitions made beforehand)
-  naive loader   ${naive.seconds.toFixed(1)} s  ${fmt(rNaive)} rows/s  peak RSS ${naive.peakRssMb.toFixed(0)} MB on the ${(naiveSize / 1e6).toFixed(0)} MB export${naiveBig ? `; on ${mb.toFixed(0)} MB it ${naiveBig}` : ''}
-  ratios         import/\\copy ${(r1 / rCeil).toFixed(2)}x   import/naive ${(r1 / rNaive).toFixed(1)}x   second/first speed ${(first.seconds / second.seconds).toFixed(2)}x
-`);
+healthexport import benchmark (${date}; synthetic HAE exports, seed 42; nproc ${(await import('node:os')).cpus().length}; machine shared, figures noisy)
+${line(head)}
+${rows.map(line).join('\n')}
+  ceiling: psql \\copy of the rows each import stored, from text files, one table after another, partitions made beforehand
+  CPU: user+sys CPU-seconds of the import process tree + of the PostgreSQL backends serving it
+${results.map((r) => `  ${mbOf(r.bytes)}: rows stored ${fmt(r.stored)} (records read ${fmt(r.first.s.totals.read)}, rejected ${r.first.s.totals.rejected}); second import: unchanged ${fmt(r.second.s.totals.unchanged)}, inserted ${r.second.s.totals.inserted}, updated ${r.second.s.totals.updated}`).join('\n')}
+${naiveLine}`);
+if (results.length > 1) {
+  const a = results[0];
+  const b = results[results.length - 1];
+  const rate = (r: SizeResult) => r.first.s.totals.read / r.first.seconds;
+  const cost = (r: SizeResult) => ((r.first.cpu! + r.first.dbCpu!) / r.first.s.totals.read) * 1e6;
+  console.log(
+    `  scale ${mbOf(a.bytes)} -> ${mbOf(b.bytes)}: records/s ${((rate(b) / rate(a)) * 100).toFixed(0)} %, CPU-s per million records ${cost(a).toFixed(1)} -> ${cost(b).toFixed(1)}, peak RSS ${a.first.peakRssMb.toFixed(0)} -> ${b.first.peakRssMb.toFixed(0)} MB`,
+  );
+}
 
-// The Apple Health export.xml path (issue 5) with the same --size, in the same run.
-if (!process.argv.includes('--hae-only')) await import('./apple-bench.js');
+for (const f of generated) if (!flag('keep-files')) rmSync(f, { force: true });
+
+// The Apple Health export.xml path, in the same run.
+if (!flag('hae-only')) {
+  const { appleBench } = await import('./apple-bench.js');
+  await appleBench({ size: parseSize(arg('apple-size', '300MB')), adminUrl, work, profile, functions: flag('functions'), dbName: benchDbName('apple') });
+}

@@ -1,8 +1,10 @@
 /** What the benchmarks share: arguments, throwaway databases, timing a child with its peak RSS. */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../src/db/migrations.js';
+import { machineLoad, reapedChildrenCpu, startDbSampler, type DbProfile } from './profile.js';
 
 export const DATA_TABLES = [
   'heart_rate_metrics', 'blood_pressure_metrics', 'sleep_metrics', 'sleep_stages', 'activity_metrics', 'workouts',
@@ -13,6 +15,9 @@ export function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
 }
+
+/** Databases the benchmarks create and drop: `--db-prefix` (default healthexport_bench) + suffix. */
+export const benchDbName = (suffix = ''): string => arg('db-prefix', 'healthexport_bench') + (suffix ? `_${suffix}` : '');
 
 export const adminUrl = (): string =>
   arg('database-url', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
@@ -49,6 +54,14 @@ export interface Timed {
   peakRssMb: number;
   stdout: string;
   code: number | null;
+  /** CPU-seconds of the command's process tree (user + sys). */
+  cpu?: number;
+  /** CPU-seconds of the PostgreSQL backends serving it, and of the server's WAL writer etc. */
+  dbCpu?: number;
+  auxCpu?: number;
+  /** Busy cores of the whole machine meanwhile (neighbours included), out of nproc. */
+  busyCores?: number;
+  db?: DbProfile;
 }
 
 /** Runs a command, sampling the peak RSS of it and its children from /proc. */
@@ -83,6 +96,97 @@ export function timed(cmd: string, args: string[], env: Record<string, string> =
       resolve({ seconds: Number(process.hrtime.bigint() - t) / 1e9, peakRssMb: peak, stdout, code });
     });
   });
+}
+
+/**
+ * `timed`, plus the CPU-seconds of the command's process tree and of the PostgreSQL backends
+ * connected to database `dbName` (see profile.ts). With `activity`, pg_stat_activity is sampled
+ * every 50 ms for what the backends do (costs the sampler a query per tick).
+ */
+export async function timedWithCpu(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  admin: string,
+  dbName: string,
+  activity = false,
+): Promise<Timed> {
+  const sampler = await startDbSampler(admin, dbName, { intervalMs: activity ? 50 : 200, activity });
+  const load = machineLoad();
+  const cpu0 = reapedChildrenCpu();
+  const r = await timed(cmd, args, env);
+  const cpu = reapedChildrenCpu() - cpu0;
+  const { busyCores } = load.stop();
+  const db = await sampler.stop();
+  return { ...r, cpu, dbCpu: db.backendCpu, auxCpu: db.auxCpu, busyCores, db: activity ? db : undefined };
+}
+
+/** Creates in `toUrl` the month partitions `fromUrl` has, so a \copy ceiling measures COPY alone. */
+export async function copyPartitions(fromUrl: string, toUrl: string): Promise<void> {
+  const from = new pg.Pool({ connectionString: fromUrl });
+  const to = new pg.Pool({ connectionString: toUrl });
+  const { rows } = await from.query(
+    `SELECT t.table_name, min(c.relname) AS lo, max(c.relname) AS hi FROM healthexport_partitioned_tables t
+       JOIN pg_inherits i ON i.inhparent = t.table_name::regclass JOIN pg_class c ON c.oid = i.inhrelid
+      GROUP BY t.table_name`,
+  );
+  const month = (rel: string) => rel.replace(/.*_p(\d{4})(\d{2})$/, '$1-$2-01');
+  for (const r of rows) {
+    await to.query('SELECT healthexport_create_month_partitions($1, $2::date, $3::date)', [r.table_name, month(r.lo), month(r.hi)]);
+  }
+  await from.end();
+  await to.end();
+}
+
+export interface CopyCeiling {
+  seconds: number;
+  rows: number;
+  /** CPU-seconds of psql and of its backend. */
+  cpu: number;
+  dbCpu: number;
+}
+
+/**
+ * The ceiling: the rows an import stored in `fromUrl`, dumped to text files, then timed as
+ * `psql \copy` into fresh tables of database `name` with the same partitions made beforehand,
+ * one table after another (what a person loading prepared files would do). Dumps are deleted.
+ */
+export async function copyCeiling(admin: string, fromUrl: string, name: string, work: string): Promise<CopyCeiling> {
+  const dump = path.join(work, `copy-${name}`);
+  rmSync(dump, { recursive: true, force: true });
+  mkdirSync(dump, { recursive: true });
+  const pool = new pg.Pool({ connectionString: fromUrl });
+  const cols: Record<string, string> = {};
+  for (const t of DATA_TABLES) {
+    const { rows } = await pool.query(
+      `SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) AS c FROM information_schema.columns
+        WHERE table_name = $1 AND is_generated = 'NEVER'`,
+      [t],
+    );
+    cols[t] = rows[0].c;
+  }
+  await pool.end();
+  for (const t of DATA_TABLES) {
+    const r = spawnSync('psql', [fromUrl, '-qc', `\\copy (SELECT ${cols[t]} FROM ${t}) TO '${dump}/${t}.tsv'`], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`dump of ${t} failed`);
+  }
+  const url = await freshDatabase(admin, name);
+  await copyPartitions(fromUrl, url);
+  const sampler = await startDbSampler(admin, name, { intervalMs: 200, activity: false });
+  const cpu0 = reapedChildrenCpu();
+  const t = process.hrtime.bigint();
+  for (const table of DATA_TABLES) {
+    // Not spawnSync: the sampler needs the event loop while psql runs.
+    const r = await timed('psql', [url, '-qc', `\\copy ${table} (${cols[table]}) FROM '${dump}/${table}.tsv'`]);
+    if (r.code !== 0) throw new Error(`\\copy into ${table} failed`);
+  }
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = reapedChildrenCpu() - cpu0;
+  const db = await sampler.stop();
+  rmSync(dump, { recursive: true, force: true });
+  const rows = await rowCounts(url);
+  await dropDatabase(admin, name);
+  return { seconds, rows, cpu, dbCpu: db.backendCpu };
 }
 
 export async function rowCounts(url: string): Promise<number> {

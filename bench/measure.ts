@@ -1,0 +1,68 @@
+/** One timed `healthexport import` through the CLI for the benchmarks, optionally profiled. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { formatDbProfile, summariseCpuProfile, topFunctions } from './profile.js';
+import { timedWithCpu, type Timed } from './support.js';
+
+export interface ImportJson {
+  status: string;
+  totals: { read: number; inserted: number; updated: number; unchanged: number; rejected: number };
+}
+
+export type Measured = Timed & { s: ImportJson; profileText?: string };
+
+export interface ImportRun {
+  /** bin/healthexport.js */
+  bin: string;
+  input: string;
+  url: string;
+  adminUrl: string;
+  dbName: string;
+  label: string;
+  /** node --cpu-prof of the import child and pg_stat_activity sampling (see profile.ts). */
+  profile: boolean;
+  /** With profile: also the top functions by self time. */
+  functions?: boolean;
+  work: string;
+}
+
+/** One import (the CLI's child included), with CPU and, when profiled, where the time went. */
+export async function importOnce(o: ImportRun): Promise<Measured> {
+  const profDir = o.profile ? mkdtempSync(path.join(o.work, 'cpuprof-')) : null;
+  const args = ['import', o.input, '--json', '--user', 'bench'];
+  // --cpu-prof is not allowed in NODE_OPTIONS: when profiling, run what the CLI would run as its
+  // import child directly (the bin runs the import in-process once the heap cap is set).
+  const [cmd, argv] = profDir
+    ? [process.execPath, [`--max-old-space-size=${process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256}`, '--cpu-prof', `--cpu-prof-dir=${profDir}`, o.bin, ...args]]
+    : [o.bin, args];
+  const r = await timedWithCpu(cmd, argv, { DATABASE_URL: o.url }, o.adminUrl, o.dbName, o.profile);
+  if (r.code !== 0 && r.code !== 3) throw new Error(`${o.label}: import exited ${r.code}: ${r.stdout.slice(0, 500)}`);
+  const s = JSON.parse(r.stdout) as ImportJson;
+  let profileText: string | undefined;
+  if (profDir) {
+    profileText = describeProfile(o.label, r, profDir, !!o.functions);
+    rmSync(profDir, { recursive: true, force: true });
+  }
+  return { ...r, s, profileText };
+}
+
+function describeProfile(label: string, r: Timed, profDir: string, functions: boolean): string {
+  const out: string[] = [
+    `  ${label}: where the time went (${r.seconds.toFixed(1)} s wall; the machine's cores ${(((r.busyCores ?? 0) / 2) * 100).toFixed(0)} % busy meanwhile, neighbours included)`,
+  ];
+  const cpu = summariseCpuProfile(profDir);
+  if (cpu) {
+    out.push(`    import child, node --cpu-prof self time by stage (${(cpu.totalMs / 1000).toFixed(1)} s sampled; process tree CPU ${r.cpu!.toFixed(1)} s):`);
+    for (const [st, ms] of [...cpu.stages].sort((a, b) => b[1] - a[1])) {
+      if (ms / cpu.totalMs < 0.005) continue;
+      out.push(`      ${st.padEnd(58)} ${(ms / 1000).toFixed(1).padStart(7)} s  ${((100 * ms) / cpu.totalMs).toFixed(0).padStart(3)} %`);
+    }
+    if (functions) {
+      out.push('    top functions by self time:');
+      for (const f of topFunctions(cpu.file, 20)) out.push(`      ${(f.ms / 1000).toFixed(2).padStart(6)} s  ${f.fn || '(anonymous)'}  ${f.url}`);
+    }
+  }
+  out.push(`    PostgreSQL backends CPU ${r.dbCpu!.toFixed(1)} s; WAL writer/checkpointer/bgwriter ${r.auxCpu!.toFixed(1)} s`);
+  if (r.db) out.push(formatDbProfile(r.db, r.seconds));
+  return out.join('\n');
+}
