@@ -194,8 +194,8 @@ export function stageOf(fn: string, url: string): string {
   if (fn === '(program)') return 'V8/native (program)';
   if (fn === 'parse' && !url) return 'parse (JSON.parse)';
   if (/hae\/scanner/.test(url)) return 'scan (find record bounds)';
-  if (/hae\/parse-batch/.test(url)) return 'parse (JSON.parse)';
-  if (/hae\/(map|dates|records)/.test(url) || /records\/(values|dates|bounds)/.test(url)) return 'map (records)';
+  if (/hae\/parse-(batch|slices)/.test(url)) return 'parse (JSON.parse)';
+  if (/hae\/(map|dates|records)/.test(url) || /records\/(values|dates|bounds|model)/.test(url)) return 'map (records)';
   if (/apple\/(fast-xml|xml-feed)/.test(url) || /saxes/.test(url)) return 'scan (XML tokenizer)';
   if (/apple\//.test(url)) return 'map (records)';
   if (/load\/(tables|copy-text|copy-binary|batch)/.test(url)) return 'render COPY rows + batch';
