@@ -21,6 +21,7 @@
  * `HealthData/Workout[3]`, ...; byte offsets are those of the element's `<` in export.xml.
  */
 import type { HealthRecord, RecordKind, WorkoutRecord } from '../records/model.js';
+import { latestRecordMs, recordProblem } from '../records/admissible.js';
 import { isKnownMetric } from '../records/known-metrics.js';
 import { put } from '../records/values.js';
 import type { ReaderBatch, ReaderStats, RecordReader } from '../records/reader.js';
@@ -114,6 +115,17 @@ class ExportXmlParser {
     return this.out.records.length + this.out.rejects.length;
   }
 
+  /** Records out of the accepted range or with unstorable text (src/records/admissible.ts). */
+  private readonly latest = latestRecordMs();
+
+  /** Adds `r` to the batch, or rejects it with its context when it cannot be stored. */
+  private emit(r: HealthRecord, path: string, offset: number | null, raw: () => string | null): boolean {
+    const why = recordProblem(r, this.latest);
+    if (why === null) return true;
+    this.reject(r.kind, why, path, offset, raw());
+    return false;
+  }
+
   private reject(kind: RecordKind, reason: string, path: string, offset: number | null, raw: string | null) {
     this.out.rejects.push({ kind, reason, path, byteOffset: offset, raw });
   }
@@ -167,6 +179,10 @@ class ExportXmlParser {
           this.top = Top.Skip;
           return;
         }
+        if (!this.emit(r, `HealthData/Record[${idx}]`, this.feed.tagOffset(), () => this.feed.tagText(MAX_RAW))) {
+          this.top = Top.Skip;
+          return;
+        }
         this.rec = r;
         this.top = Top.Record;
         return;
@@ -186,7 +202,7 @@ class ExportXmlParser {
         const path = `HealthData/ActivitySummary[${this.index(tag.name)}]`;
         const r = mapActivitySummary(a);
         if (typeof r === 'string') this.reject('event', r, path, this.feed.tagOffset(), this.feed.tagText(MAX_RAW));
-        else this.out.records.push(r);
+        else if (this.emit(r, path, this.feed.tagOffset(), () => this.feed.tagText(MAX_RAW))) this.out.records.push(r);
         this.top = Top.Skip;
         return;
       }
@@ -255,7 +271,7 @@ class ExportXmlParser {
       const r = mapCorrelation(root);
       if (typeof r === 'string') {
         this.reject(isBloodPressure(root) ? 'blood_pressure' : 'event', r, this.treePath, this.treeOffset, this.treeRaw);
-      } else {
+      } else if (this.emit(r, this.treePath, this.treeOffset, () => this.treeRaw)) {
         this.out.records.push(r);
       }
       return;
@@ -265,6 +281,7 @@ class ExportXmlParser {
       this.reject('workout', m, this.treePath, this.treeOffset, this.treeRaw);
       return;
     }
+    if (!this.emit(m.workout, this.treePath, this.treeOffset, () => this.treeRaw)) return;
     if (m.routeFiles.length === 0 && m.locations.length === 0) {
       this.out.records.push(m.workout);
       return;

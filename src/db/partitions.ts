@@ -72,16 +72,18 @@ export async function ensureMonths(
   return created;
 }
 
-/** Months since 1970-01 (UTC) of an epoch-ms instant: a cheap integer key for partition months. */
+/** Months since 1970-01 (UTC) of an epoch-ms instant: a cheap integer key for partition months (negative before 1970). */
 export function monthKey(ms: number): number {
   const d = new Date(ms);
   return d.getUTCFullYear() * 12 + d.getUTCMonth() - 1970 * 12;
 }
 
+/** The first day of a monthKey's month, as YYYY-MM-DD (years before 1000 zero-padded, as SQL wants them). */
 export function monthKeyToDate(key: number): string {
-  const y = Math.floor(key / 12) + 1970;
-  const m = (key % 12) + 1;
-  return `${y}-${String(m).padStart(2, '0')}-01`;
+  const years = Math.floor(key / 12);
+  const y = years + 1970;
+  const m = key - years * 12 + 1;
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-01`;
 }
 
 export async function listPartitions(db: pg.Pool, table?: string): Promise<PartitionInfo[]> {

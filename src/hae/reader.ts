@@ -1,5 +1,6 @@
 /** The HAE JSON reader: scanner -> parsed slices -> mapped records, as the import pipeline wants them. */
 import type { ReaderBatch, RecordReader, ReaderStats } from '../records/reader.js';
+import { latestRecordMs, recordProblem } from '../records/admissible.js';
 import { isKnownMetric } from '../records/known-metrics.js';
 import { mapSlice } from './map.js';
 import { parseSlices } from './parse-slices.js';
@@ -25,6 +26,7 @@ export function haeReader(input: AsyncIterable<Buffer>): RecordReader {
   const scanStats: ScanStats = { bytes: 0, unknownKeys: [] };
   const stats: ReaderStats = { metrics: new Map(), unknownKeys: scanStats.unknownKeys };
   async function* batches(): AsyncGenerator<ReaderBatch> {
+    const latest = latestRecordMs();
     for await (const slices of scanHae(input, { stats: scanStats })) {
       const out: ReaderBatch = { records: [], rejects: [] };
       for (const p of parseSlices(slices)) {
@@ -38,7 +40,11 @@ export function haeReader(input: AsyncIterable<Buffer>): RecordReader {
           continue;
         }
         const mapped = mapSlice(s.section, s.metricName, s.metricUnits, p.value);
-        for (const r of mapped.records) out.records.push(r);
+        for (const r of mapped.records) {
+          const why = recordProblem(r, latest);
+          if (why === null) out.records.push(r);
+          else out.rejects.push({ kind: r.kind, reason: why, path: slicePath(s), byteOffset: s.offset, raw: raw() });
+        }
         for (const rj of mapped.rejects) {
           out.rejects.push({
             kind: rj.kind ?? kindOfSlice(s.section, s.metricName),

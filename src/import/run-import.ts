@@ -16,6 +16,7 @@ import { buildRouteLines } from '../load/route-lines.js';
 import { BatchScheduler } from '../load/scheduler.js';
 import { TABLE_NAMES, TABLES } from '../load/tables.js';
 import { writeBatch, type WriteContext, type WriteResult } from '../load/writer.js';
+import { latestRecordMs, recordProblem } from '../records/admissible.js';
 import type { HealthRecord, RecordKind } from '../records/model.js';
 import type { ReaderBatch, RecordReader } from '../records/reader.js';
 import { detectReader, type ReaderFactory } from './detect.js';
@@ -114,6 +115,8 @@ class ImportRun {
   private readonly routedWorkouts = new Set<string>();
   private readonly newest = new Map<string, number>();
   private pendingRejects: Reject[] = [];
+  /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
+  private readonly latest = latestRecordMs();
   private records = 0;
   private lastProgress = 0;
 
@@ -153,6 +156,13 @@ class ImportRun {
 
   private async take(read: ReaderBatch): Promise<void> {
     for (const rec of read.records) {
+      // The readers check records where they know their place in the input; this is for a
+      // reader that did not (a record with unstorable text must never reach COPY).
+      const why = recordProblem(rec, this.latest);
+      if (why !== null) {
+        this.rejectUnplaced(rec, why);
+        continue;
+      }
       let batch = this.batches.get(rec.kind);
       if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
       batch.add(rec);
@@ -171,6 +181,14 @@ class ImportRun {
     }
     this.records += read.records.length + read.rejects.length;
     if (this.pendingRejects.length >= REJECTS_PER_WRITE) await this.flushRejects();
+  }
+
+  private rejectUnplaced(rec: HealthRecord, reason: string): void {
+    const table = TABLES[rec.kind].table;
+    const c = this.countsFor(table);
+    c.read++;
+    c.rejected++;
+    this.pendingRejects.push({ table, reason, jsonPath: null, byteOffset: null, raw: JSON.stringify(rec) });
   }
 
   /** What the summary and the after-import step want to know beyond counts. */

@@ -20,6 +20,11 @@ export class TableBatch {
   read = 0;
   dupUnchanged = 0;
   dupUpdated = 0;
+  /** Partition months holding at least one row (see monthKey). */
+  private readonly monthSet = new Set<number>();
+  /** [start, end) of the last month added, in epoch ms: most records fall in the previous one's. */
+  private monthFrom = Infinity;
+  private monthTo = -Infinity;
 
   constructor(readonly spec: TableSpec) {
     this.keyAt = keyPositions(spec);
@@ -56,6 +61,7 @@ export class TableBatch {
       this.maxTime = t;
     }
     this.lines.push(line);
+    this.noteMonth(t);
     this.bytes += line.length + 40;
     if (t < this.minTime) this.minTime = t;
   }
@@ -70,11 +76,19 @@ export class TableBatch {
     return this.lines.length;
   }
 
-  /** Partition months (see monthKey) from the earliest to the latest record. */
+  private noteMonth(t: number): void {
+    if (t >= this.monthFrom && t < this.monthTo) return;
+    const d = new Date(t);
+    this.monthFrom = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    this.monthTo = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    this.monthSet.add(monthKey(t));
+  }
+
+  /**
+   * The partition months (see monthKey) that hold rows of this batch, ascending. Only those:
+   * one row in 1990 and one in 2024 need two partitions, not the 400 months between.
+   */
   months(): number[] {
-    if (!this.lines.length) return [];
-    const out: number[] = [];
-    for (let m = monthKey(this.minTime); m <= monthKey(this.maxTime); m++) out.push(m);
-    return out;
+    return [...this.monthSet].sort((a, b) => a - b);
   }
 }

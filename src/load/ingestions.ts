@@ -1,6 +1,7 @@
 /** The raw_ingestions row every import run and every REST POST leaves behind. */
 import type pg from 'pg';
 import { ensureMonths, monthKey } from '../db/partitions.js';
+import { storable, storableJson } from './copy-text.js';
 
 export interface IngestionRef {
   id: string;
@@ -17,7 +18,7 @@ export async function startIngestion(
   const { rows } = await pool.query(
     `INSERT INTO raw_ingestions (user_id, received_at, source, source_kind, status)
      VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
-    [p.userId, receivedAt, p.source, p.sourceKind],
+    [p.userId, receivedAt, storable(p.source), p.sourceKind],
   );
   return { id: rows[0].id, receivedAt };
 }
@@ -48,6 +49,6 @@ export async function finishIngestion(
   await pool.query(
     `UPDATE raw_ingestions SET status = $4, bytes = $5, sha256 = $6, counts = $7, error = $8, finished_at = now()
       WHERE user_id = $1 AND received_at = $2 AND id = $3`,
-    [userId, ref.receivedAt, ref.id, p.status, p.bytes, p.sha256, JSON.stringify(p.counts), p.error],
+    [userId, ref.receivedAt, ref.id, p.status, p.bytes, p.sha256, storableJson(p.counts), storable(p.error)],
   );
 }

@@ -1,5 +1,6 @@
 /** Quarantine: records that could not be stored, with the reason, where they were, and their text. */
 import type pg from 'pg';
+import { storable } from './copy-text.js';
 
 export interface Reject {
   table: string | null;
@@ -21,10 +22,10 @@ export async function storeRejects(pool: pg.Pool, userId: number, ingestionId: s
       userId,
       ingestionId,
       rejects.map((r) => r.table),
-      rejects.map((r) => r.jsonPath),
+      rejects.map((r) => storable(r.jsonPath)),
       rejects.map((r) => r.byteOffset),
-      rejects.map((r) => r.reason),
-      rejects.map((r) => (r.raw && r.raw.length > MAX_RAW_CHARS ? r.raw.slice(0, MAX_RAW_CHARS) + '…' : r.raw)),
+      rejects.map((r) => storable(r.reason)),
+      rejects.map((r) => storable(r.raw && r.raw.length > MAX_RAW_CHARS ? r.raw.slice(0, MAX_RAW_CHARS) + '…' : r.raw)),
     ],
   );
 }

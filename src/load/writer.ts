@@ -58,10 +58,13 @@ export function isTransient(err: unknown): boolean {
   return !!code && (TRANSIENT.has(code) || TRANSIENT_NODE.has(code));
 }
 
-/** Errors about the data itself (class 22 data exception, 23 integrity), other than duplicates. */
+/**
+ * Errors about the data itself (class 22 data exception, 23 integrity, other than duplicates; 54000
+ * a value too large for an index row), so that the rows at fault can be rejected alone.
+ */
 function isDataError(err: unknown): boolean {
   const code = pgCode(err);
-  return !!code && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
+  return !!code && (code.startsWith('22') || (code.startsWith('23') && code !== '23505') || code === '54000');
 }
 
 // Temporary staging tables live as long as their connection: created once per pooled client.
