@@ -19,7 +19,7 @@ export function storable(s: string): string;
 export function storable(s: string | null): string | null;
 export function storable(s: string | null): string | null {
   if (s === null) return null;
-  const t = s.indexOf('\u0000') === -1 ? s : s.replace(/\u0000/g, '\\u0000');
+  const t = s.indexOf('\u0000') === -1 ? s : s.replaceAll('\u0000', '\\u0000');
   return LONE_SURROGATE.test(t) ? t.replace(LONE_SURROGATES, '\uFFFD') : t;
 }
 
