@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin entry: the CLI lives in dist/ (built by `npm ci`/`npm run build` from src/).
+// Thin entry: the CLI lives in dist/ (shipped in the package; in a git checkout built from src/
+// by `npm ci` or `npm run build`).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -38,7 +39,9 @@ if (process.argv[2] === 'import' && !capped && heapMb > 0) {
     .then(() => process.exit(process.exitCode ?? 0))
     .catch((err) => {
       if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/cli/main.js')) {
-        console.error('healthexport: not built yet: run `npm run build` (npm ci does it for you)');
+        console.error(
+          'healthexport: dist/ is not built: in a git checkout run `npm ci` (with dev dependencies) or `npm run build`; to install without them, use the packed tarball (README: Install)',
+        );
       } else {
         console.error(err);
       }
