@@ -52,7 +52,7 @@ const VARIANTS: Record<'json' | 'xml', Record<string, Variant>> = {
     },
     scanner: async (file) => {
       const { scanHae } = await import('../src/hae/scanner.js');
-      const { parseSlices } = await import('../src/hae/parse-batch.js');
+      const { parseSlices } = await import('../src/hae/parse-slices.js');
       let n = 0;
       for await (const slices of scanHae(chunks(file))) n += parseSlices(slices).length;
       return n;
