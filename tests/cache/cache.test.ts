@@ -4,14 +4,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { DEFAULT_TTLS, DISABLED_NOTICE, openCache, type Cache } from '../../src/cache/cache.js';
 import { ConfigError } from '../../src/errors.js';
 import { cacheRequestsTotal } from '../../src/metrics/registry.js';
 
 const url = inject('redisUrl');
-const prefix = `he-test-${randomBytes(5).toString('hex')}`;
+const base = `he-test-${randomBytes(5).toString('hex')}`;
+// A prefix per test: stats and keys are the test's own, so each test runs alone or in any order.
+let prefix = base;
+let tests = 0;
 let raw: Redis;
 const opened: Cache[] = [];
 
@@ -42,9 +45,13 @@ beforeAll(async () => {
   await raw.connect();
 });
 
+beforeEach(() => {
+  prefix = `${base}-${++tests}`;
+});
+
 afterAll(async () => {
   await Promise.all(opened.map((c) => c.close()));
-  const keys = await keysUnder(`${prefix}:*`);
+  const keys = await keysUnder(`${base}-*`);
   if (keys.length) await raw.del(...keys);
   await raw.quit();
 });
@@ -90,12 +97,15 @@ describe('getOrLoad on real Redis', () => {
 
   it('stats are shared across cache instances (processes) and count keys by kind with their memory', async () => {
     const a = open();
-    await a.getOrLoad(a.key(8, 'latest'), a.ttls.latest, async () => [{ metric: 'x', value: 1 }]);
-    await a.getOrLoad(a.key(8, 'workouts', 10), a.ttls.workouts, async () => []);
+    const latest = a.key(8, 'latest');
+    const workouts = a.key(8, 'workouts', 10);
+    const daily = a.key(8, 'daily', 'step_count', '7d', 'UTC', '2025-06-15');
+    for (const k of [latest, workouts, daily, latest]) await a.getOrLoad(k, 60, async () => [{ metric: 'x', value: 1 }]);
     const b = open();
-    const s = await b.stats();
-    expect(s).toMatchObject({ enabled: true, available: true, hits: 2, misses: 3, keys: 3 });
-    expect(s.hitRatio).toBeCloseTo(2 / 5);
+    for (const k of [workouts, daily, daily]) await b.getOrLoad(k, 60, async () => []);
+    const s = await open().stats();
+    expect(s).toMatchObject({ enabled: true, available: true, hits: 4, misses: 3, keys: 3 });
+    expect(s.hitRatio).toBeCloseTo(4 / 7);
     expect(s.keysByKind).toEqual({ latest: 1, daily: 1, workouts: 1 });
     expect(s.memoryBytes).toBeGreaterThan(0);
   });

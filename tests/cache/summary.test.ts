@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { openCache, type Cache } from '../../src/cache/cache.js';
 import { dailyStats, latestValues, recentMetrics} from '../../src/cache/summary-sql.js';
 import { cachedDaily, cachedLatest, cachedWorkouts, dailyKey, latestKey } from '../../src/cache/summaries.js';
@@ -18,8 +18,13 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { userIdByName } from '../../src/db/users.js';
 
 const redisUrl = inject('redisUrl');
-const prefix = `he-test-${randomBytes(5).toString('hex')}`;
+const base = `he-test-${randomBytes(5).toString('hex')}`;
+// Every instant is fixed (the CLI test fixes the clock too), so nothing depends on the day it runs.
 const NOW = new Date('2025-06-15T12:00:00Z');
+// Each test gets its own cache prefix and alice's 2025-06-15 steps back at 2000 (beforeEach),
+// so each runs alone or in any order.
+let prefix = base;
+let tests = 0;
 
 let db: TestDatabase;
 let raw: Redis;
@@ -49,12 +54,11 @@ async function setSteps(userId: number, at: string, qty: number): Promise<void> 
 
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: true });
-  const now = new Date();
   await db.pool.query(`SELECT healthexport_create_month_partitions('2025-05-01', '2025-06-01')`);
-  await db.pool.query(`SELECT healthexport_create_month_partitions($1::date, $1::date)`, [now.toISOString().slice(0, 10)]);
-  const { rows } = await db.pool.query(`INSERT INTO users (name) VALUES ('alice'), ('bob'), ('carol') RETURNING id, name`);
+  const { rows } = await db.pool.query(`INSERT INTO users (name) VALUES ('alice'), ('bob'), ('carol'), ('dave') RETURNING id, name`);
   [alice, bob] = [Number(rows[0].id), Number(rows[1].id)];
   const carol = Number(rows[2].id);
+  const dave = Number(rows[3].id);
 
   await setSteps(alice, '2025-06-14T10:00:00Z', 1000);
   await setSteps(alice, '2025-06-14T18:00:00Z', 500);
@@ -63,7 +67,7 @@ beforeAll(async () => {
   await setSteps(bob, '2025-06-15T08:00:00Z', 42);
   // 23:30 UTC on the 14th is already the 15th in Berlin.
   await setSteps(carol, '2025-06-14T23:30:00Z', 7);
-  await setSteps(carol, now.toISOString(), 321);
+  await setSteps(dave, '2025-06-15T10:00:00Z', 321);
   await db.pool.query(
     `INSERT INTO heart_rate_metrics (user_id, recorded_at, min_bpm, avg_bpm, max_bpm, unit) VALUES
        ($1, '2025-06-15T08:00:00Z', 55, 60, 70, 'count/min'), ($1, '2025-06-15T09:00:00Z', 65, 80, 120, 'count/min')`,
@@ -85,15 +89,23 @@ beforeAll(async () => {
   );
   raw = new Redis(redisUrl, { lazyConnect: true });
   await raw.connect();
+});
+
+beforeEach(async () => {
+  prefix = `${base}-${++tests}`;
   cache = openCache(redisUrl, { prefix });
+  await setSteps(alice, '2025-06-15T09:00:00Z', 2000);
+});
+
+afterEach(async () => {
+  await cache?.close();
 });
 
 afterAll(async () => {
-  await cache?.close();
   if (raw) {
     let cursor = '0';
     do {
-      const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await raw.scan(cursor, 'MATCH', `${base}-*`, 'COUNT', 1000);
       cursor = next;
       if (keys.length) await raw.del(...keys);
     } while (cursor !== '0');
@@ -159,7 +171,18 @@ describe('summaries through the cache', () => {
     expect((await cachedWorkouts(db.pool, cache, alice)).value.map((w) => w.name)).toEqual(['Outdoor Run']);
   });
 
+  /** What a person has looked at: alice's and bob's summaries, in the cache. */
+  async function fillCache(): Promise<void> {
+    expect((await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW })).source).toBe('miss');
+    expect((await cachedDaily(db.pool, cache, bob, 'step_count', 7, { now: NOW })).source).toBe('miss');
+    expect((await cachedLatest(db.pool, cache, bob)).source).toBe('miss');
+    expect((await cachedDaily(db.pool, cache, alice, 'heart_rate', 7, { now: NOW })).source).toBe('miss');
+    expect((await cachedLatest(db.pool, cache, alice)).source).toBe('miss');
+    expect((await cachedWorkouts(db.pool, cache, alice)).source).toBe('miss');
+  }
+
   it('keep serving the cached value when rows change behind the cache', async () => {
+    await fillCache();
     await setSteps(alice, '2025-06-15T09:00:00Z', 3000);
     const r = await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW });
     expect(r.source).toBe('hit');
@@ -170,6 +193,8 @@ describe('summaries through the cache', () => {
     const bobKeys = [dailyKey(cache, bob, 'step_count', 7, 'UTC', NOW), latestKey(cache, bob)];
     const aliceHr = dailyKey(cache, alice, 'heart_rate', 7, 'UTC', NOW);
     const aliceWorkouts = cache.key(alice, 'workouts', 10);
+    await fillCache();
+    await setSteps(alice, '2025-06-15T09:00:00Z', 3000);
     const summary = summaryOf(['step_count'], { activity_metrics: { read: 1, updated: 1 } });
     expect(touchedBy(summary)).toEqual({ metrics: ['step_count'], workouts: false });
 
@@ -185,11 +210,12 @@ describe('summaries through the cache', () => {
   });
 
   it('an import that changed nothing invalidates nothing; one with --warm fills the summaries again', async () => {
+    await fillCache();
     await setSteps(alice, '2025-06-15T09:00:00Z', 4000);
     const unchanged = summaryOf(['step_count'], { activity_metrics: { read: 1, unchanged: 1 } });
     expect(touchedBy(unchanged)).toEqual({ metrics: [], workouts: false });
     expect(await refreshSummaries(db.pool, cache, alice, touchedBy(unchanged), true)).toEqual({ invalidated: 0, warmed: 0 });
-    expect((await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW })).value.rows[1].sum).toBe(3000);
+    expect((await cachedDaily(db.pool, cache, alice, 'step_count', 7, { now: NOW })).value.rows[1].sum).toBe(2000);
 
     const changed = summaryOf(['step_count', 'heart_rate'], {
       activity_metrics: { read: 1, updated: 1 },
@@ -214,6 +240,7 @@ describe('summaries through the cache', () => {
   });
 
   it('without Redis (no URL) the same values come from PostgreSQL', async () => {
+    await setSteps(alice, '2025-06-15T09:00:00Z', 4000);
     const off = openCache('', { prefix });
     expect(off.enabled).toBe(false);
     const r = await cachedDaily(db.pool, off, alice, 'step_count', 7, { now: NOW });
@@ -226,6 +253,7 @@ describe('summaries through the cache', () => {
   });
 
   it('with Redis unreachable the summary still comes from PostgreSQL, without throwing or hanging', async () => {
+    await setSteps(alice, '2025-06-15T09:00:00Z', 4000);
     const warn = vi.fn();
     const down = openCache('redis://127.0.0.1:1', { prefix, warn });
     const t0 = Date.now();
@@ -264,16 +292,20 @@ describe('healthexport summary', () => {
 
   it('prints the days of a metric (JSON and table) through the cache; unknown users fail in one line', async () => {
     vi.stubEnv('HEALTHEXPORT_CACHE_PREFIX', prefix);
+    // The command reads the clock: fixed at NOW (only Date; timers stay real for pg and Redis).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
     try {
-      const first = JSON.parse(await run(['--user', 'carol', '--metric', 'step_count', '--days', '1', '--json']));
-      expect(first).toMatchObject({ user: 'carol', metric: 'step_count', days: 1, cache: 'miss' });
-      expect(first.rows).toEqual([expect.objectContaining({ count: 1, sum: 321 })]);
-      const text = await run(['--user', 'carol', '--metric', 'step_count', '--days', '1']);
-      expect(text).toMatch(/step_count of carol, last 1 day \(UTC; cache hit\)/);
-      expect(text).toMatch(/\d{4}-\d{2}-\d{2}\s+1\s+321\s+321\s+321\s+321\s+count/);
-      expect(await run(['--user', 'carol'])).toMatch(/latest values of carol \(cache miss\)[\s\S]*step_count\s+321\s+count/);
+      const first = JSON.parse(await run(['--user', 'dave', '--metric', 'step_count', '--days', '1', '--json']));
+      expect(first).toMatchObject({ user: 'dave', metric: 'step_count', days: 1, cache: 'miss' });
+      expect(first.rows).toEqual([expect.objectContaining({ day: '2025-06-15', count: 1, sum: 321 })]);
+      const text = await run(['--user', 'dave', '--metric', 'step_count', '--days', '1']);
+      expect(text).toMatch(/step_count of dave, last 1 day \(UTC; cache hit\)/);
+      expect(text).toMatch(/2025-06-15\s+1\s+321\s+321\s+321\s+321\s+count/);
+      expect(await run(['--user', 'dave'])).toMatch(/latest values of dave \(cache miss\)[\s\S]*step_count\s+321\s+count/);
       await expect(run(['--user', 'nobody', '--metric', 'step_count'])).rejects.toThrow('unknown user "nobody"');
     } finally {
+      vi.useRealTimers();
       vi.unstubAllEnvs();
     }
   });

@@ -2,7 +2,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { expectExit, runCli, stdoutJson } from '../support/cli.js';
+import { migrate } from '../../src/db/migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { hae } from '../support/inputs.js';
 
@@ -17,7 +18,7 @@ describe('healthexport migrate / partitions / db info (CLI)', () => {
 
   it('explains every command with an example', async () => {
     const top = await runCli(['--help']);
-    expect(top.code).toBe(0);
+    expectExit(top, 0);
     for (const c of ['import', 'migrate', 'partitions', 'rejects', 'db']) expect(top.stdout).toMatch(new RegExp(`\\n  ${c}\\b`));
     const sub = await runCli(['partitions', 'create', '--help']);
     expect(sub.stdout).toMatch(/--months-ahead/);
@@ -26,13 +27,13 @@ describe('healthexport migrate / partitions / db info (CLI)', () => {
 
   it('migrate up, status, down --to 0, up again', async () => {
     const up = await runCli(['migrate', 'up', '--json'], { env });
-    expect(up.code).toBe(0);
+    expectExit(up, 0);
     const r = JSON.parse(up.stdout);
     expect(r.from).toBe(0);
     expect(r.applied.map((a: { version: number }) => a.version)).toEqual([1, 2]);
     const status = await runCli(['migrate', 'status', '--json'], { env });
-    expect(JSON.parse(status.stdout).every((m: { appliedAt: string | null }) => m.appliedAt)).toBe(true);
-    const down = JSON.parse((await runCli(['migrate', 'down', '--to', '0', '--json'], { env })).stdout);
+    expect(stdoutJson(expectExit(status, 0)).every((m: { appliedAt: string | null }) => m.appliedAt)).toBe(true);
+    const down = stdoutJson(expectExit(await runCli(['migrate', 'down', '--to', '0', '--json'], { env }), 0));
     expect(down.to).toBe(0);
     const { rows } = await db.pool.query(`SELECT to_regclass('heart_rate_metrics') AS t`);
     expect(rows[0].t).toBeNull();
@@ -40,21 +41,23 @@ describe('healthexport migrate / partitions / db info (CLI)', () => {
   });
 
   it('partitions create is idempotent and list shows them', async () => {
-    const first = JSON.parse((await runCli(['partitions', 'create', '--months-ahead', '2', '--json'], { env })).stdout);
+    await migrate(db.pool);
+    const first = stdoutJson(expectExit(await runCli(['partitions', 'create', '--months-ahead', '2', '--json'], { env }), 0));
     expect(first.created).toBeGreaterThan(0);
-    const second = JSON.parse((await runCli(['partitions', 'create', '--months-ahead', '2', '--json'], { env })).stdout);
+    const second = stdoutJson(expectExit(await runCli(['partitions', 'create', '--months-ahead', '2', '--json'], { env }), 0));
     expect(second.created).toBe(0);
-    const list = JSON.parse((await runCli(['partitions', 'list', '--table', 'workouts', '--json'], { env })).stdout);
+    const list = stdoutJson(expectExit(await runCli(['partitions', 'list', '--table', 'workouts', '--json'], { env }), 0));
     expect(list).toHaveLength(3);
     const refused = await runCli(['partitions', 'drop', '--older-than', '2000-01'], { env });
-    expect(refused.code).toBe(1);
+    expectExit(refused, 1);
     expect(refused.stderr).toMatch(/--yes/);
     const badMonth = await runCli(['partitions', 'create', '--from', '2024-13'], { env });
-    expect(badMonth.code).toBe(1);
+    expectExit(badMonth, 1);
   });
 
   it('db info names the database, server version and PostGIS state', async () => {
-    const info = JSON.parse((await runCli(['db', 'info', '--json'], { env })).stdout);
+    await migrate(db.pool);
+    const info = stdoutJson(expectExit(await runCli(['db', 'info', '--json'], { env }), 0));
     expect(info.kind).toBe('server');
     expect(info.serverVersion).toMatch(/^\d+/);
     expect(info.migrations.applied).toEqual([1, 2]);
@@ -77,11 +80,11 @@ describe('embedded default (no DATABASE_URL)', () => {
     const dataDir = path.join(dir, 'data');
     const first = await runCli(['import', file, '--json', '--data-dir', dataDir], { timeoutMs: 120_000 });
     expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
+    expectExit(first, 0);
     expect(JSON.parse(first.stdout).totals.inserted).toBe(1);
     const second = await runCli(['import', file, '--json', '--data-dir', dataDir], { timeoutMs: 120_000 });
-    expect(JSON.parse(second.stdout).totals.unchanged).toBe(1);
-    const info = JSON.parse((await runCli(['db', 'info', '--json', '--data-dir', dataDir])).stdout);
+    expect(stdoutJson(expectExit(second, 0)).totals.unchanged).toBe(1);
+    const info = stdoutJson(expectExit(await runCli(['db', 'info', '--json', '--data-dir', dataDir]), 0));
     expect(info.kind).toBe('embedded');
     expect(info.postgis.enabled).toBe(false);
   });

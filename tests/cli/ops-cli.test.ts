@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { expectExit, runCli, stdoutJson } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { hae } from '../support/inputs.js';
 import { parseSamples, startPushgateway, type RunningPushgateway } from '../support/pushgateway.js';
@@ -41,7 +41,7 @@ describe('import with --pushgateway and a cache (CLI)', () => {
     const file = path.join(dir, 'a.json');
     await writeFile(file, steps(100));
     const r = await runCli(['import', file, '--json', '--user', 'ops', '--pushgateway', gw.url], { env });
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(r.stderr).toBe('');
     const samples = parseSamples(await gw.metrics()).filter((s) => s.labels.job === 'healthexport_import');
     const inserted = samples.find(
@@ -53,25 +53,29 @@ describe('import with --pushgateway and a cache (CLI)', () => {
   });
 
   it('a push to a dead gateway is a warning, never a failed import', async () => {
-    const file = path.join(dir, 'a.json');
+    const file = path.join(dir, 'dead-gateway.json');
+    await writeFile(file, steps(100));
     const r = await runCli(['import', file, '--json', '--user', 'ops', '--pushgateway', 'http://127.0.0.1:9/'], { env });
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(r.stderr).toMatch(/warning: metrics push to http:\/\/127\.0\.0\.1:9\/ failed/);
   });
 
   it('an import invalidates the cached summary, so summary shows the new value', async () => {
     const latest = async () => {
-      const r = await runCli(['summary', '--user', 'ops', '--json'], { env });
-      expect(r.code).toBe(0);
+      const r = await runCli(['summary', '--user', 'cached', '--json'], { env });
+      expectExit(r, 0);
       const s = JSON.parse(r.stdout);
       return { cache: s.cache as string, qty: s.latest.find((l: { metric: string }) => l.metric === 'step_count')?.value };
     };
+    const first = path.join(dir, 'first.json');
+    await writeFile(first, steps(100));
+    expectExit(await runCli(['import', first, '--json', '--user', 'cached'], { env }), 0);
     expect(await latest()).toMatchObject({ qty: 100 });
     expect(await latest()).toEqual({ cache: 'hit', qty: 100 });
     const later = path.join(dir, 'b.json');
     await writeFile(later, steps(250));
-    const r = await runCli(['import', later, '--json', '--user', 'ops'], { env });
-    expect(JSON.parse(r.stdout).totals.updated).toBe(1);
+    const r = await runCli(['import', later, '--json', '--user', 'cached'], { env });
+    expect(stdoutJson(expectExit(r, 0)).totals.updated).toBe(1);
     expect(await latest()).toEqual({ cache: 'miss', qty: 250 });
   });
 });

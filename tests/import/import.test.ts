@@ -127,18 +127,20 @@ describe('importSource', () => {
   });
 
   it('honours UTC offsets across the daylight-saving change', async () => {
+    expect((await run(everyShape, 'dst')).status).toBe('ok');
     const { rows } = await db.pool.query(
       `SELECT extract(epoch FROM max(recorded_at) - min(recorded_at))::int AS gap,
               to_char(min(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS first
-         FROM activity_metrics WHERE metric = 'step_count'`,
+         FROM activity_metrics a JOIN users u ON u.id = a.user_id WHERE metric = 'step_count' AND u.name = 'dst'`,
     );
     // 01:59 PST and 03:00 PDT on 2024-03-10 are one minute apart.
     expect(rows[0]).toEqual({ gap: 60, first: '2024-03-10 09:59' });
   });
 
   it('re-importing the same file changes nothing', async () => {
+    expect((await run(everyShape, 'twice')).status).toBe('ok');
     const before = (await db.pool.query(`SELECT count(*)::int AS n FROM activity_metrics`)).rows[0].n;
-    const s = await run(everyShape);
+    const s = await run(everyShape, 'twice');
     expect(s.status).toBe('ok');
     expect(s.totals.inserted).toBe(0);
     expect(s.totals.updated).toBe(0);
@@ -147,6 +149,8 @@ describe('importSource', () => {
   });
 
   it('a later export with a completed value updates the row', async () => {
+    const earlier = await run(everyShape, 'later');
+    expect(earlier.status).toBe('ok');
     const later = hae({
       metrics: [
         {
@@ -160,11 +164,12 @@ describe('importSource', () => {
         },
       ],
     });
-    const s = await run(later);
+    const s = await run(later, 'later');
     expect(s.error).toBeNull();
     expect(s.tables.activity_metrics).toEqual({ read: 3, inserted: 1, updated: 1, unchanged: 1, rejected: 0 });
     const { rows } = await db.pool.query(
-      `SELECT qty, ingestion_id::text AS ing FROM activity_metrics WHERE metric = 'step_count' ORDER BY recorded_at`,
+      `SELECT qty, ingestion_id::text AS ing FROM activity_metrics a JOIN users u ON u.id = a.user_id
+        WHERE metric = 'step_count' AND u.name = 'later' ORDER BY recorded_at`,
     );
     expect(rows.map((r) => r.qty)).toEqual([12, 95, 7]);
     expect(rows[1].ing).toBe(s.ingestionId);
