@@ -24,7 +24,7 @@
  */
 import type { EventRecord } from '../records/model.js';
 import { toNum } from '../records/values.js';
-import { appleDate } from './dates.js';
+import { parseHaeDate } from '../records/dates.js';
 
 /** An ECG file is ~30 s × 512 Hz ≈ 200 kB; anything far larger is not one. */
 export const MAX_ECG_BYTES = 32 << 20;
@@ -82,7 +82,7 @@ export function parseEcg(text: string, file: string): EventRecord | string {
     }
   }
   if (recorded === undefined) return `ECG ${file}: no "Recorded Date" line`;
-  const time = appleDate(recorded);
+  const time = parseHaeDate(recorded);
   if (time === null) return `ECG ${file}: Recorded Date ${JSON.stringify(recorded)} is not a date`;
   if (voltages.length === 0) return `ECG ${file}: no voltage samples`;
   data.file = file;

@@ -16,7 +16,7 @@
 import type { HealthRecord, RecordKind } from '../records/model.js';
 import { HEART_RATE_MAX, HEART_RATE_MIN, PERCENT_MAX, SLEEP_MAX_HOURS, mayBeNegative } from '../records/bounds.js';
 import { toNum } from '../records/values.js';
-import { appleDate } from './dates.js';
+import { parseHaeDate } from '../records/dates.js';
 import { SLEEP_STAGES, type AppleType } from './type-map.js';
 
 export type Attrs = Record<string, string>;
@@ -51,12 +51,12 @@ export function percentOf(fraction: number): number {
 export function mapRecord(a: Attrs, t: AppleType): HealthRecord | string {
   const metric = t.metric;
   const start = a.startDate;
-  const time = appleDate(start);
+  const time = parseHaeDate(start);
   if (time === null) return `${metric} startDate ${show(start)} is not a date`;
   const end = a.endDate;
   let endTime: number | null = time;
   if (end !== undefined && end !== start) {
-    endTime = appleDate(end);
+    endTime = parseHaeDate(end);
     if (endTime === null) return `${metric} endDate ${show(end)} is not a date`;
     if (endTime < time) return `${metric} endDate ${show(end)} is before startDate ${show(start)}`;
   }

@@ -27,7 +27,6 @@ import {
 } from '../records/bounds.js';
 import { parseHaeDate } from '../records/dates.js';
 import { durationToSeconds, sha1Hex32, toNum } from '../records/values.js';
-import { appleDate } from './dates.js';
 import { normUnit, parseDevice, show } from './map-record.js';
 import { appleType, workoutName } from './type-map.js';
 
@@ -99,9 +98,9 @@ export function mapWorkout(w: Node): MappedWorkout | string {
   if (type === undefined || type === '') return 'workout workoutActivityType missing';
   const start = str(w.startDate);
   const end = str(w.endDate);
-  const time = appleDate(start);
+  const time = parseHaeDate(start);
   if (time === null) return `workout ${type} startDate ${show(start)} is not a date`;
-  const endTime = appleDate(end);
+  const endTime = parseHaeDate(end);
   if (endTime === null) return `workout ${type} endDate ${show(end)} is not a date`;
   if (endTime < time) return `workout ${type} endDate ${show(end)} is before startDate ${show(start)}`;
 
@@ -185,7 +184,7 @@ export function locationPoint(workoutId: string, l: Node) {
   const lon = toNum(l.longitude);
   if (!(lat >= -90 && lat <= 90)) return `route point latitude ${show(str(l.latitude))} is outside -90..90`;
   if (!(lon >= -180 && lon <= 180)) return `route point longitude ${show(str(l.longitude))} is outside -180..180`;
-  const time = appleDate(str(l.date) ?? str(l.timestamp));
+  const time = parseHaeDate(str(l.date) ?? str(l.timestamp));
   if (time === null) return `route point date ${show(str(l.date))} is not a date`;
   const opt = (v: unknown) => {
     const n = toNum(v);
@@ -225,7 +224,7 @@ export function isBloodPressure(c: Node): boolean {
 export function mapCorrelation(c: Node): BloodPressureRecord | EventRecord | string {
   const type = str(c.type) ?? '';
   const start = str(c.startDate);
-  const time = appleDate(start);
+  const time = parseHaeDate(start);
   const label = type === BLOOD_PRESSURE ? 'blood_pressure' : `correlation ${type || '(no type)'}`;
   if (time === null) return `${label} startDate ${show(start)} is not a date`;
   const source = str(c.sourceName) ?? '';
@@ -252,7 +251,7 @@ export function mapCorrelation(c: Node): BloodPressureRecord | EventRecord | str
       extra: c.metadata ?? null,
     };
   }
-  const endTime = appleDate(str(c.endDate));
+  const endTime = parseHaeDate(str(c.endDate));
   const data: Record<string, unknown> = {
     type,
     startDate: start,

@@ -316,7 +316,7 @@ function mapSleep(unit: string | null, o: Obj, out: MapResult): void {
 }
 
 /** Duration fields of an aggregated night, in SleepNightRecord order. */
-const NIGHT_DUR = ['totalSleep', 'core', 'deep', 'rem', 'awake', 'inBed'] as const;
+const NIGHT_DUR = ['totalSleep', 'core', 'deep', 'rem', 'awake', 'inBed', 'asleep'] as const;
 
 function mapSleepNight(unit: string | null, o: Obj, out: MapResult): void {
   let date: unknown, source: unknown;
@@ -354,24 +354,22 @@ function mapSleepNight(unit: string | null, o: Obj, out: MapResult): void {
     if (extra === null) extra = {};
     put(extra, k, v);
   }
-  // Older exports call the total `asleep`; when both exist `asleep` is kept in extra.
-  if (absent(totalSleep)) totalSleep = asleep;
-  else if (asleep !== undefined) {
-    if (extra === null) extra = {};
-    put(extra, 'asleep', asleep);
-  }
-
-  const time = pointTime('sleep_analysis', date, undefined);
+  // The night's instant: `date`; nights from some third-party sleep apps carry no `date`, only
+  // sleepStart/sleepEnd: keyed on sleepEnd, the night's end (hae-format.md, "Quirks").
+  let time: number | string;
+  if (!absent(date)) time = pointTime('sleep_analysis', date, undefined);
+  else if (absent(sleepEnd)) time = 'sleep_analysis date missing (and no sleepEnd to key the night on)';
+  else time = parseHaeDate(sleepEnd) ?? `sleep_analysis sleepEnd ${show(sleepEnd)} is not a date`;
   if (typeof time === 'string') {
     out.rejects.push(rej('sleep_night', time));
     return;
   }
   const max = sleepMaxInUnit(unit);
-  const raws = [totalSleep, core, deep, rem, awake, inBed];
-  const vals: (number | null)[] = [null, null, null, null, null, null];
-  for (let i = 0; i < 6; i++) {
+  const raws = [totalSleep, core, deep, rem, awake, inBed, asleep];
+  const vals: (number | null)[] = [null, null, null, null, null, null, null];
+  for (let i = 0; i < 7; i++) {
     const raw = raws[i];
-    const field = i === 0 && absent(o.totalSleep) ? 'asleep' : NIGHT_DUR[i];
+    const field = NIGHT_DUR[i];
     const n = optNum(raw);
     if (n === null) continue;
     let why: string | null = null;
@@ -383,6 +381,18 @@ function mapSleepNight(unit: string | null, o: Obj, out: MapResult): void {
       return;
     }
     vals[i] = n;
+  }
+  // Without totalSleep the night's sleep is the sum of what was measured: `asleep` (older
+  // exports: the whole night; 2023+ exports: 0 or "asleep, stage unknown") plus the stages.
+  // Taking `asleep` alone gave 0-hour nights for the 2023+ shape (`asleep: 0`, core/deep/rem).
+  if (vals[0] === null && (vals[6] !== null || vals[1] !== null || vals[2] !== null || vals[3] !== null)) {
+    // Rounded: 3.3 + 0.86 + 1.26 should read 5.42, not 5.420000000000001.
+    const sum = Number(((vals[6] ?? 0) + (vals[1] ?? 0) + (vals[2] ?? 0) + (vals[3] ?? 0)).toPrecision(12));
+    if (sum > max) {
+      out.rejects.push(rej('sleep_night', `sleep_analysis asleep + core + deep + rem = ${sum} is above ${max} ${unit ?? 'hr'} (${SLEEP_MAX_HOURS} h)`));
+      return;
+    }
+    vals[0] = sum;
   }
   const ss = nightDate('sleepStart', sleepStart, out);
   if (ss === undefined) return;
@@ -406,6 +416,7 @@ function mapSleepNight(unit: string | null, o: Obj, out: MapResult): void {
     rem: vals[3],
     awake: vals[4],
     inBed: vals[5],
+    asleep: vals[6],
     sleepStart: ss,
     sleepEnd: se,
     inBedStart: bs,

@@ -5,8 +5,11 @@
  * since a zip's directory sits at its end.
  *
  * Apple Health's own export is one source: its export.xml, whether inside the export.zip
- * (`apple_health_export/export.xml`: any entry named export.xml; export_cda.xml is not health
- * samples and is ignored), in the unzipped folder, or named directly. Its `siblings` give the
+ * (`apple_health_export/export.xml`), in the unzipped folder, or named directly. The Health app
+ * names the file in the phone's language (`exportar.xml`, `eksport.xml`, `导出.xml`, ...), so it
+ * is found by content, not by name: the .xml whose root element is <HealthData> (export_cda.xml,
+ * beside it, is a <ClinicalDocument>, not health samples, and is left out the same way).
+ * `__MACOSX/` entries and `._*` files (resource forks a Mac adds to zips) are skipped. Its `siblings` give the
  * reader the files next to it (workout-routes/*.gpx, electrocardiograms/*.csv) from the same
  * archive or folder. Which reader reads a stream is decided by its content (src/import/detect.ts).
  */
@@ -49,9 +52,58 @@ const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
 const startsWith = (b: Buffer, magic: number[]) => magic.every((m, i) => b[i] === m);
 const IMPORTABLE = /\.(json|json\.gz|gz|zip)$/i;
-/** The main file of Apple Health's export (export_cda.xml, beside it, is not health samples). */
-const APPLE_EXPORT = 'export.xml';
-const isAppleExport = (entryName: string) => path.posix.basename(entryName).toLowerCase() === APPLE_EXPORT;
+const XML = /\.xml$/i;
+/** Bytes read from the start of an .xml file to find its root element. */
+const HEAD_BYTES = 4096;
+
+/** A Mac's additions to a zip or folder: resource forks, never data. */
+function macJunk(entryName: string): boolean {
+  return entryName.startsWith('__MACOSX/') || path.posix.basename(entryName).startsWith('._');
+}
+
+/**
+ * True when the first bytes of an XML file say its root is <HealthData>: the Health app's
+ * export in any language (`<!DOCTYPE HealthData [` then the DTD, or `<HealthData` at once).
+ */
+export function isHealthDataHead(head: Buffer): boolean {
+  const text = head.toString('utf8');
+  for (const marker of ['<!DOCTYPE HealthData', '<HealthData']) {
+    const at = text.indexOf(marker);
+    if (at < 0) continue;
+    const next = text.charCodeAt(at + marker.length);
+    // The name must end there (not <HealthDataX>); a head cut right after the name is fine too.
+    if (next !== next || next === 32 || next === 9 || next === 10 || next === 13 || next === 62 /* > */ || next === 91 /* [ */ || next === 47 /* / */) {
+      return true;
+    }
+  }
+  return false;
+}
+
+async function readHead(stream: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      parts.push(c);
+      n += c.length;
+      if (n >= HEAD_BYTES) break;
+    }
+  } finally {
+    stream.destroy?.();
+  }
+  return Buffer.concat(parts).subarray(0, HEAD_BYTES);
+}
+
+async function isHealthDataFile(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return isHealthDataHead(buf.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
 
 /** A relative path that stays inside its base (no absolute path, no `..`), normalised, or null. */
 function safeRel(rel: string): string | null {
@@ -182,30 +234,49 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
   );
 }
 
-async function zipEntries(file: string): Promise<{ name: string; size: number }[]> {
-  const zip = await openZip(file);
-  const found: { name: string; size: number }[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (e: yauzl.Entry) => {
-      if ((/\.json$/i.test(e.fileName) || isAppleExport(e.fileName)) && !e.fileName.startsWith('__MACOSX/')) {
-        found.push({ name: e.fileName, size: e.uncompressedSize });
-      }
-      zip.readEntry();
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  zip.close();
-  return found;
+interface ZipEntryInfo {
+  name: string;
+  size: number;
+  /** The Apple Health export (root <HealthData>), whatever its name. */
+  apple: boolean;
 }
 
-function zipEntrySource(file: string, entryName: string, size: number, cleanup?: () => Promise<void>): InputSource {
+/** The importable entries of a zip: every .json, and each .xml whose root is <HealthData>. */
+async function zipEntries(file: string): Promise<ZipEntryInfo[]> {
+  const zip = await openZip(file);
+  try {
+    const json: ZipEntryInfo[] = [];
+    const xml: yauzl.Entry[] = [];
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (e: yauzl.Entry) => {
+        if (!macJunk(e.fileName) && !e.fileName.endsWith('/')) {
+          if (/\.json$/i.test(e.fileName)) json.push({ name: e.fileName, size: e.uncompressedSize, apple: false });
+          else if (XML.test(e.fileName)) xml.push(e);
+        }
+        zip.readEntry();
+      });
+      zip.on('end', resolve);
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+    const found = [...json];
+    for (const e of xml) {
+      const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, st) => (err ? reject(err) : resolve(st!))));
+      if (isHealthDataHead(await readHead(stream))) found.push({ name: e.fileName, size: e.uncompressedSize, apple: true });
+    }
+    return found;
+  } finally {
+    zip.close();
+  }
+}
+
+function zipEntrySource(file: string, entry: ZipEntryInfo, cleanup?: () => Promise<void>): InputSource {
+  const { name: entryName, size } = entry;
   return {
     name: `${file}:${entryName}`,
     kind: 'file',
     sizeHint: size,
-    ...(isAppleExport(entryName) ? { siblings: zipSiblings(file, path.posix.dirname(entryName) === '.' ? '' : path.posix.dirname(entryName) + '/', cleanup) } : {}),
+    ...(entry.apple ? { siblings: zipSiblings(file, path.posix.dirname(entryName) === '.' ? '' : path.posix.dirname(entryName) + '/', cleanup) } : {}),
     async *open() {
       const zip = await openZip(file);
       try {
@@ -231,14 +302,14 @@ async function sourcesForFile(file: string): Promise<InputSource[]> {
   const st = await stat(file);
   const head = await peek(file);
   if (startsWith(head, ZIP)) {
-    let entries: { name: string; size: number }[];
+    let entries: ZipEntryInfo[];
     try {
       entries = await zipEntries(file);
     } catch (err) {
       throw new InputError(`${file}: not a readable zip archive: ${errorMessage(err)}`, { file, offset: 0 });
     }
     if (!entries.length) throw new InputError(`${file}: zip archive holds no .json file and no Apple Health export.xml`, { file, offset: 0 });
-    return entries.map((e) => zipEntrySource(file, e.name, e.size));
+    return entries.map((e) => zipEntrySource(file, e));
   }
   const gz = startsWith(head, GZIP);
   const src = fileSource(file, st.size, gz);
@@ -250,14 +321,17 @@ async function sourcesForFile(file: string): Promise<InputSource[]> {
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  // An unzipped Apple export: export.xml is the source; its subfolders (workout-routes/,
-  // electrocardiograms/) are read through it, not walked.
-  const apple = entries.some((e) => e.isFile() && e.name.toLowerCase() === APPLE_EXPORT);
+  // An unzipped Apple export: its export.xml (by content: the name is localized) is the source;
+  // its subfolders (workout-routes/, electrocardiograms/) are read through it, not walked.
+  const apple: string[] = [];
+  for (const e of entries) {
+    if (e.isFile() && XML.test(e.name) && !macJunk(e.name) && (await isHealthDataFile(path.join(dir, e.name)))) apple.push(e.name);
+  }
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!apple) out.push(...(await walk(p)));
-    } else if (e.isFile() && (IMPORTABLE.test(e.name) || e.name.toLowerCase() === APPLE_EXPORT)) out.push(p);
+      if (!apple.length && e.name !== '__MACOSX') out.push(...(await walk(p)));
+    } else if (e.isFile() && !macJunk(e.name) && (IMPORTABLE.test(e.name) || apple.includes(e.name))) out.push(p);
   }
   return out;
 }
@@ -286,8 +360,8 @@ async function stdinSource(stdin: Readable): Promise<InputSource[]> {
     }
     // The temporary copy goes when the last entry has been read (and an Apple export's siblings
     // have been released: they count as one more).
-    let left = entries.length + entries.filter((e) => isAppleExport(e.name)).length;
-    return entries.map((e) => zipEntrySource(file, e.name, e.size, async () => (--left === 0 ? cleanup() : undefined)));
+    let left = entries.length + entries.filter((e) => e.apple).length;
+    return entries.map((e) => zipEntrySource(file, e, async () => (--left === 0 ? cleanup() : undefined)));
   }
   const gz = startsWith(head, GZIP);
   return [

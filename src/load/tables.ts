@@ -57,7 +57,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     timeColumn: 'recorded_at',
     columns: [
       'recorded_at', 'source', 'unit', 'total_sleep', 'core', 'deep', 'rem', 'awake', 'in_bed',
-      'sleep_start', 'sleep_end', 'in_bed_start', 'in_bed_end', 'extra',
+      'sleep_start', 'sleep_end', 'in_bed_start', 'in_bed_end', 'extra', 'asleep',
     ],
     key: ['recorded_at', 'source'],
     time: (r) => r.time,
@@ -65,6 +65,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
       [
         ts(r.time), text(r.source), text(r.unit), num(r.totalSleep), num(r.core), num(r.deep), num(r.rem),
         num(r.awake), num(r.inBed), ts(r.sleepStart), ts(r.sleepEnd), ts(r.inBedStart), ts(r.inBedEnd), json(r.extra),
+        num(r.asleep),
       ].join('\t'),
   }),
   sleep_stage: spec<'sleep_stage'>({

@@ -54,15 +54,19 @@ export interface BloodPressureRecord {
 /** One night of aggregated sleep ("Aggregate Sleep Data" on). Durations in `unit` (usually hr). */
 export interface SleepNightRecord {
   kind: 'sleep_night';
+  /** The night's `date`, or its sleepEnd when it has no `date`. */
   time: number;
   source: string;
   unit: string | null;
+  /** As written, else asleep + core + deep + rem (hae-format.md "Sleep, 2023+ aggregated shape"). */
   totalSleep: number | null;
   core: number | null;
   deep: number | null;
   rem: number | null;
   awake: number | null;
   inBed: number | null;
+  /** `asleep` as written: asleep with no stage known (older exports: the whole night). */
+  asleep: number | null;
   sleepStart: number | null;
   sleepEnd: number | null;
   inBedStart: number | null;

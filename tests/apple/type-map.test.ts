@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appleDate } from '../../src/apple/dates.js';
+import { parseHaeDate } from '../../src/records/dates.js';
 import { mapRecord, parseDevice } from '../../src/apple/map-record.js';
 import { APPLE_TYPES, appleType, metricNameOf, snakeCase, workoutName } from '../../src/apple/type-map.js';
 import { isKnownMetric } from '../../src/records/known-metrics.js';
@@ -53,11 +53,11 @@ describe('Apple type identifiers', () => {
     expect(mapRecord({ ...base, unit: '%', value: '1.5' }, appleType('HKQuantityTypeIdentifierOxygenSaturation'))).toMatch(/above 100/);
   });
 
-  it('parses dates (also the 12-hour form some locales write) and device descriptions', () => {
-    expect(appleDate('2024-01-15 08:30:00 -0800')).toBe(Date.UTC(2024, 0, 15, 16, 30));
-    expect(appleDate('2024-01-15 8:30:00\u202fPM -0800')).toBe(Date.UTC(2024, 0, 16, 4, 30));
-    expect(appleDate('2024-01-15 12:05:00 AM +0000')).toBe(Date.UTC(2024, 0, 15, 0, 5));
-    expect(appleDate('nope')).toBeNull();
+  it('parses dates through the one parser (also the 12-hour form) and device descriptions', () => {
+    expect(parseHaeDate('2024-01-15 08:30:00 -0800')).toBe(Date.UTC(2024, 0, 15, 16, 30));
+    expect(parseHaeDate('2024-01-15 8:30:00\u202fPM -0800')).toBe(Date.UTC(2024, 0, 16, 4, 30));
+    expect(parseHaeDate('2024-01-15 12:05:00 AM +0000')).toBe(Date.UTC(2024, 0, 15, 0, 5));
+    expect(parseHaeDate('nope')).toBeNull();
     expect(parseDevice('<<HKDevice: 0x283d0a1c0>, name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch6,1, software:10.2>')).toEqual({
       name: 'Apple Watch', manufacturer: 'Apple Inc.', model: 'Watch', hardware: 'Watch6,1', software: '10.2',
     });

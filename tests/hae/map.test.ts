@@ -264,6 +264,7 @@ describe('metrics: sleep_analysis', () => {
       rem: 2.1,
       awake: 0.3,
       inBed: 7.9,
+      asleep: null,
       sleepStart: Date.UTC(2024, 0, 15, 7, 5),
       sleepEnd: Date.UTC(2024, 0, 15, 14, 40),
       inBedStart: Date.UTC(2024, 0, 15, 6, 50),
@@ -286,12 +287,36 @@ describe('metrics: sleep_analysis', () => {
       kind: 'sleep_night',
       time: Date.UTC(2022, 4, 1, 23, 0),
       totalSleep: 6.5,
+      asleep: 6.5,
       inBed: 7,
       core: null,
       sleepStart: null,
       source: '',
       extra: { sleepSource: 'Watch', inBedSource: 'iPhone' },
     });
+  });
+
+  it('2023+ shape: asleep 0 beside core/deep/rem and no totalSleep → total is their sum, asleep kept', () => {
+    const r = only(
+      metric('sleep_analysis', 'hr', {
+        date: '2024-02-03 00:00:00 +0100', asleep: 0, core: 3.3, deep: 0.86, rem: 1.26, awake: 0.2, inBed: 0,
+        sleepStart: '2024-02-02 23:40:00 +0100', sleepEnd: '2024-02-03 05:40:00 +0100', source: 'iPhone|Apple Watch',
+      }),
+    );
+    expect(r).toMatchObject({ kind: 'sleep_night', totalSleep: 5.42, asleep: 0, core: 3.3, deep: 0.86, rem: 1.26, source: 'iPhone|Apple Watch', extra: null });
+    // "asleep, stage unknown" beside stages counts too; a written totalSleep always wins
+    expect(only(metric('sleep_analysis', 'hr', { date: '2024-02-03 00:00:00 +0100', asleep: 0.5, core: 3, deep: 1, rem: 1 }))).toMatchObject({ totalSleep: 5.5, asleep: 0.5 });
+    expect(only(metric('sleep_analysis', 'hr', { date: '2024-02-03 00:00:00 +0100', totalSleep: 6, asleep: 0, core: 3, deep: 1, rem: 1 }))).toMatchObject({ totalSleep: 6, asleep: 0 });
+  });
+
+  it('a night with sleepStart/sleepEnd and no date (a third-party sleep app) is keyed on sleepEnd', () => {
+    const r = only(
+      metric('sleep_analysis', 'hr', {
+        sleepStart: '2026-05-14 03:30:01 -0700', sleepEnd: '2026-05-14 08:14:04 -0700', asleep: 4.733, awake: 0.017,
+        rem: 0, deep: 0, core: 0, inBed: 0, source: 'Band',
+      }),
+    );
+    expect(r).toMatchObject({ kind: 'sleep_night', time: Date.UTC(2026, 4, 14, 15, 14, 4), sleepEnd: Date.UTC(2026, 4, 14, 15, 14, 4), totalSleep: 4.733, asleep: 4.733 });
   });
 
   it('unaggregated stage → SleepStageRecord', () => {
@@ -322,7 +347,9 @@ describe('metrics: sleep_analysis', () => {
     [{ ...night, totalSleep: 'long' }, 'sleep_night', 'sleep_analysis totalSleep "long" is not a number'],
     [{ ...night, sleepStart: 'last night' }, 'sleep_night', 'sleep_analysis sleepStart "last night" is not a date'],
     [{ ...night, sleepEnd: '2024-01-14 22:00:00 -0800' }, 'sleep_night', 'sleep_analysis sleepEnd "2024-01-14 22:00:00 -0800" is before sleepStart "2024-01-14 23:05:00 -0800"'],
-    [{ ...night, date: undefined }, 'sleep_night', 'sleep_analysis date missing'],
+    [{ ...night, date: undefined, sleepEnd: undefined }, 'sleep_night', 'sleep_analysis date missing (and no sleepEnd to key the night on)'],
+    [{ ...night, date: undefined, sleepStart: undefined, sleepEnd: 'this morning' }, 'sleep_night', 'sleep_analysis sleepEnd "this morning" is not a date'],
+    [{ ...night, totalSleep: undefined, asleep: 20, core: 5 }, 'sleep_night', 'sleep_analysis asleep + core + deep + rem = 28.15 is above 24 hr (24 h)'],
     [
       { startDate: '2024-01-15 01:00:00 -0800', endDate: '2024-01-16 02:00:00 -0800', value: 'Asleep' },
       'sleep_stage',

@@ -79,6 +79,62 @@ describe('parseHaeDate: daylight-saving transitions (America/Los_Angeles)', () =
   });
 });
 
+describe('parseHaeDate: the 12-hour clock (phones set to it write every date field this way)', () => {
+  const NNBSP = '\u202f';
+
+  it('the form seen in a real HAE export: one-digit hour, U+202F before "am"', () => {
+    // 07:57 at UTC+10 is 21:57 UTC the day before
+    expect(parseHaeDate(`2024-09-21 7:57:00${NNBSP}am +1000`)).toBe(Date.UTC(2024, 8, 20, 21, 57));
+    expect(parseHaeDate('2024-09-28 4:51:59 pm +1000')).toBe(Date.UTC(2024, 8, 28, 6, 51, 59));
+  });
+
+  it('am/pm/AM/PM, a space, U+202F, U+00A0 or nothing before it, dots, two-digit hours', () => {
+    const want = Date.UTC(2024, 0, 15, 21, 5, 9); // 13:05:09 at -0800
+    for (const m of ['pm', 'PM', 'Pm', 'p.m.', 'P.M.']) {
+      for (const sp of [' ', NNBSP, '\u00a0', '']) {
+        expect(parseHaeDate(`2024-01-15 1:05:09${sp}${m} -0800`), `${sp}${m}`).toBe(want);
+        expect(parseHaeDate(`2024-01-15 01:05:09${sp}${m} -0800`), `01 ${sp}${m}`).toBe(want);
+      }
+    }
+    expect(parseHaeDate('2024-01-15 9:30:00 AM -0800')).toBe(Date.UTC(2024, 0, 15, 17, 30));
+    expect(parseHaeDate('2024-01-15 9:30 am -08:00')).toBe(Date.UTC(2024, 0, 15, 17, 30));
+    expect(parseHaeDate('2024-01-15T9:30:00PM+0000')).toBe(Date.UTC(2024, 0, 15, 21, 30));
+  });
+
+  it('12 am is midnight (00:xx) and 12 pm is noon (12:xx); 11 pm is 23', () => {
+    expect(parseHaeDate('2024-01-15 12:00:00 am +0000')).toBe(Date.UTC(2024, 0, 15, 0, 0));
+    expect(parseHaeDate('2024-01-15 12:59:59 AM +0000')).toBe(Date.UTC(2024, 0, 15, 0, 59, 59));
+    expect(parseHaeDate('2024-01-15 12:00:00 pm +0000')).toBe(Date.UTC(2024, 0, 15, 12, 0));
+    expect(parseHaeDate('2024-01-15 12:30:00 PM +0000')).toBe(Date.UTC(2024, 0, 15, 12, 30));
+    expect(parseHaeDate('2024-01-15 11:59:59 pm +0000')).toBe(Date.UTC(2024, 0, 15, 23, 59, 59));
+    expect(parseHaeDate('2024-01-15 1:00:00 am +0000')).toBe(Date.UTC(2024, 0, 15, 1, 0));
+  });
+
+  it('across a DST change (America/Los_Angeles, 2024-11-03): the repeated 1:30 am is two instants', () => {
+    const pdt = parseHaeDate(`2024-11-03 1:30:00${NNBSP}am -0700`);
+    const pst = parseHaeDate(`2024-11-03 1:30:00${NNBSP}am -0800`);
+    expect(pst! - pdt!).toBe(HOUR);
+    expect(pdt).toBe(parseHaeDate('2024-11-03 01:30:00 -0700'));
+    // spring forward: 1:59 am PST and 3:00 am PDT are one minute apart
+    expect(parseHaeDate('2024-03-10 3:00:00 AM -0700')! - parseHaeDate('2024-03-10 1:59:00 AM -0800')!).toBe(MIN);
+  });
+
+  it.each([
+    ['2024-01-15 13:05:00 pm -0800', 'hour 13'],
+    ['2024-01-15 0:05:00 am -0800', 'hour 0'],
+    ['2024-01-15 7:60:00 am -0800', 'minute 60'],
+    ['2024-01-15 7:05:60 am -0800', 'second 60'],
+    ['2024-01-15 7:05:00 am', 'no offset'],
+    ['2024-01-15 7:05:00 xm -0800', 'not am/pm'],
+    ['2024-01-15 7:05:00 a -0800', 'a without m'],
+    ['2024-01-15 7:05:00 am -0800 x', 'trailing junk'],
+    ['2024-02-30 7:05:00 am -0800', 'Feb 30'],
+    ['2024-01-15 123:05:00 am -0800', 'three-digit hour'],
+  ])('%s (%s) → null', (s) => {
+    expect(parseHaeDate(s)).toBeNull();
+  });
+});
+
 describe('parseHaeDate: rejects', () => {
   it.each([
     ['2024-02-30 08:00:00 -0800', 'Feb 30'],

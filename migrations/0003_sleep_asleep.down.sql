@@ -1,0 +1,1 @@
+ALTER TABLE sleep_metrics DROP COLUMN asleep;

@@ -1,0 +1,114 @@
+/**
+ * Real exports as phones write them (issue 9), each through the whole pipeline into PostgreSQL:
+ * 12-hour times in every HAE date field, every aggregated sleep shape. Small files written here,
+ * shaped like the samples in users' public bug reports (hae-format.md, "Quirks").
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importSource } from '../../src/import/run-import.js';
+import { reconciles } from '../../src/load/outcome.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { hae, stringSource } from '../support/inputs.js';
+
+const NNBSP = '\u202f';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: true });
+});
+afterAll(async () => db?.drop());
+
+const run = (text: string, user: string) => importSource(stringSource(text, 'real.json', 53), { pool: db.pool, user, batchRows: 4 });
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+describe('12-hour clock: every HAE date field', () => {
+  const t = (hm: string, ampm: string, day = '21') => `2024-09-${day} ${hm}${NNBSP}${ampm} +1000`;
+  const file = hae({
+    metrics: [
+      { name: 'step_count', units: 'count', data: [{ date: t('7:57:00', 'am'), qty: 12, source: 'iPhone' }] },
+      { name: 'mindful_minutes', units: 'min', data: [{ startDate: t('12:05:00', 'AM'), endDate: t('12:15:00', 'AM'), qty: 10 }] },
+      { name: 'heart_rate', units: 'count/min', data: [{ date: t('12:30:00', 'pm'), Min: 60, Avg: 62, Max: 65 }] },
+      {
+        name: 'sleep_analysis',
+        units: 'hr',
+        data: [
+          { date: t('12:00:00', 'am'), totalSleep: 7, sleepStart: t('11:00:00', 'PM', '20'), sleepEnd: t('6:00:00', 'AM'), inBedStart: t('10:50:00', 'pm', '20'), inBedEnd: t('6:10:00', 'am') },
+          { startDate: t('1:00:00', 'am'), endDate: t('1:30:00', 'am'), qty: 0.5, value: 'Deep' },
+        ],
+      },
+    ],
+    workouts: [
+      {
+        id: 'W-12H', name: 'Outdoor Walk', start: t('5:00:00', 'pm'), end: t('5:30:00', 'pm'),
+        route: [{ latitude: -33.86, longitude: 151.2, timestamp: t('5:00:01', 'pm') }],
+        heartRateData: [{ date: t('5:01:00', 'PM'), Min: 90, Avg: 95, Max: 99 }],
+        stepCount: [{ date: t('5:02:00', 'pm'), qty: 80, units: 'count' }],
+      },
+    ],
+    stateOfMind: [{ id: 'som', start: t('9:00:00', 'pm'), end: t('9:00:00', 'pm'), valence: 0.2 }],
+  });
+
+  it('stores every record (none rejected), at the right instants: 12 am is 00, 12 pm is 12', async () => {
+    const s = await run(file, 'clock12');
+    expect(s.totals.rejected).toBe(0);
+    expect(s.status).toBe('ok');
+    expect(reconciles(s.totals)).toBe(true);
+    const uid = s.userId;
+    const one = async (sql: string) => (await db.pool.query(sql, [uid])).rows[0];
+    expect(iso((await one(`SELECT recorded_at FROM activity_metrics WHERE user_id = $1 AND metric = 'step_count'`)).recorded_at)).toBe('2024-09-20T21:57:00.000Z');
+    const mm = await one(`SELECT recorded_at, ended_at FROM activity_metrics WHERE user_id = $1 AND metric = 'mindful_minutes'`);
+    expect([iso(mm.recorded_at), iso(mm.ended_at)]).toEqual(['2024-09-20T14:05:00.000Z', '2024-09-20T14:15:00.000Z']);
+    expect(iso((await one(`SELECT recorded_at FROM heart_rate_metrics WHERE user_id = $1`)).recorded_at)).toBe('2024-09-21T02:30:00.000Z');
+    const n = await one(`SELECT recorded_at, sleep_start, sleep_end, in_bed_start, in_bed_end FROM sleep_metrics WHERE user_id = $1`);
+    expect([n.recorded_at, n.sleep_start, n.sleep_end, n.in_bed_start, n.in_bed_end].map(iso)).toEqual([
+      '2024-09-20T14:00:00.000Z', '2024-09-20T13:00:00.000Z', '2024-09-20T20:00:00.000Z', '2024-09-20T12:50:00.000Z', '2024-09-20T20:10:00.000Z',
+    ]);
+    expect(iso((await one(`SELECT started_at FROM sleep_stages WHERE user_id = $1`)).started_at)).toBe('2024-09-20T15:00:00.000Z');
+    const w = await one(`SELECT started_at, ended_at FROM workouts WHERE user_id = $1`);
+    expect([iso(w.started_at), iso(w.ended_at)]).toEqual(['2024-09-21T07:00:00.000Z', '2024-09-21T07:30:00.000Z']);
+    expect(iso((await one(`SELECT recorded_at FROM workout_routes WHERE user_id = $1`)).recorded_at)).toBe('2024-09-21T07:00:01.000Z');
+    expect(iso((await one(`SELECT recorded_at FROM workout_heart_rate WHERE user_id = $1`)).recorded_at)).toBe('2024-09-21T07:01:00.000Z');
+    expect(iso((await one(`SELECT recorded_at FROM workout_series WHERE user_id = $1`)).recorded_at)).toBe('2024-09-21T07:02:00.000Z');
+    expect(iso((await one(`SELECT recorded_at FROM health_events WHERE user_id = $1`)).recorded_at)).toBe('2024-09-21T11:00:00.000Z');
+  });
+});
+
+describe('sleep: every aggregated shape', () => {
+  it('2023+ shape (asleep 0, core/deep/rem, no totalSleep): the night is their sum and asleep has its column', async () => {
+    const s = await run(
+      hae({
+        metrics: [
+          {
+            name: 'sleep_analysis',
+            units: 'hr',
+            data: [
+              { date: '2024-02-03 00:00:00 +0100', asleep: 0, core: 3.3, deep: 0.86, rem: 1.26, awake: 0.2, inBed: 0, sleepStart: '2024-02-02 23:40:00 +0100', sleepEnd: '2024-02-03 05:40:00 +0100', source: 'iPhone|Apple Watch' },
+              { date: '2024-02-04 00:00:00 +0100', totalSleep: 7.1, core: 4, deep: 1.2, rem: 1.9, source: 'Watch' },
+              { date: '2022-05-02 00:00:00 +0100', asleep: 6.5, inBed: 7, source: 'Watch' },
+            ],
+          },
+        ],
+      }),
+      'sleeper',
+    );
+    expect(s.totals).toMatchObject({ read: 3, inserted: 3, rejected: 0 });
+    const { rows } = await db.pool.query(`SELECT total_sleep::numeric(6,3)::float8 AS total, asleep, core FROM sleep_metrics WHERE user_id = $1 ORDER BY recorded_at`, [s.userId]);
+    expect(rows).toEqual([
+      { total: 6.5, asleep: 6.5, core: null },
+      { total: 5.42, asleep: 0, core: expect.closeTo(3.3, 5) },
+      { total: 7.1, asleep: null, core: 4 },
+    ]);
+  });
+
+  it('a night with sleepStart/sleepEnd and no date is stored, keyed on sleepEnd; again, it is unchanged', async () => {
+    const night = hae({
+      metrics: [
+        { name: 'sleep_analysis', units: 'hr', data: [{ sleepStart: '2026-05-14 03:30:01 -0700', sleepEnd: '2026-05-14 08:14:04 -0700', asleep: 4.733, awake: 0.017, rem: 0, deep: 0, core: 0, inBed: 0, source: 'Band' }] },
+      ],
+    });
+    const s = await run(night, 'band');
+    expect(s.totals).toMatchObject({ read: 1, inserted: 1, rejected: 0 });
+    const { rows } = await db.pool.query(`SELECT recorded_at, sleep_end, total_sleep::numeric(6,3)::float8 AS total FROM sleep_metrics WHERE user_id = $1`, [s.userId]);
+    expect(rows).toEqual([{ recorded_at: new Date('2026-05-14T15:14:04Z'), sleep_end: new Date('2026-05-14T15:14:04Z'), total: 4.733 }]);
+    expect((await run(night, 'band')).totals).toMatchObject({ read: 1, unchanged: 1 });
+  });
+});
