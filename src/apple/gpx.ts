@@ -6,6 +6,8 @@
  *     <extensions><speed>2.9</speed><course>181.2</course><hAcc>3.1</hAcc><vAcc>2.4</vAcc></extensions>
  *   </trkpt>
  *
+ * Points of one workout that share a second are all kept: `seq` (records/instant-seq.ts) ranks
+ * them, shared across the workout's route files and inline Locations.
  * speed → speed, course → course, hAcc → horizontal, vAcc → vertical accuracy, ele → altitude.
  * A point without a usable lat/lon/time is a reject (`<file>:trkpt[i]`); a file that is not
  * well-formed keeps the points before the break and adds one reject saying where it broke.
@@ -13,6 +15,7 @@
 import type { ReaderBatch } from '../records/reader.js';
 import type { RoutePointRecord } from '../records/model.js';
 import { parseHaeDate } from '../records/dates.js';
+import type { InstantSeq } from '../records/instant-seq.js';
 import { toNum } from '../records/values.js';
 import { InputError } from '../errors.js';
 import { XmlFeed } from './xml-feed.js';
@@ -49,6 +52,7 @@ export async function* readGpx(
   workoutId: string,
   file: string,
   result: RouteRead,
+  seq: InstantSeq,
   batchSize = 5000,
 ): AsyncGenerator<ReaderBatch> {
   let out: ReaderBatch = { records: [], rejects: [] };
@@ -101,6 +105,7 @@ export async function* readGpx(
       kind: 'route_point',
       workoutId,
       time,
+      seq: seq.next(time),
       latitude: lat,
       longitude: lon,
       altitude: optNum(p.ele),

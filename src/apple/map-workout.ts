@@ -26,6 +26,7 @@ import {
   SYSTOLIC_MIN,
 } from '../records/bounds.js';
 import { parseHaeDate } from '../records/dates.js';
+import type { InstantSeq } from '../records/instant-seq.js';
 import { durationToSeconds, sha1Hex32, toNum } from '../records/values.js';
 import { normUnit, parseDevice, show } from './map-record.js';
 import { appleType, workoutName } from './type-map.js';
@@ -179,7 +180,7 @@ export function mapWorkout(w: Node): MappedWorkout | string {
 }
 
 /** An inline route point (older exports: `<Location date latitude longitude altitude .../>`). */
-export function locationPoint(workoutId: string, l: Node) {
+export function locationPoint(workoutId: string, l: Node, seq: InstantSeq) {
   const lat = toNum(l.latitude);
   const lon = toNum(l.longitude);
   if (!(lat >= -90 && lat <= 90)) return `route point latitude ${show(str(l.latitude))} is outside -90..90`;
@@ -194,6 +195,7 @@ export function locationPoint(workoutId: string, l: Node) {
     kind: 'route_point' as const,
     workoutId,
     time,
+    seq: seq.next(time),
     latitude: lat,
     longitude: lon,
     altitude: opt(l.altitude),

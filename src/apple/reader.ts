@@ -22,6 +22,7 @@
  */
 import type { HealthRecord, RecordKind, WorkoutRecord } from '../records/model.js';
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
+import { InstantSeq } from '../records/instant-seq.js';
 import { isKnownMetric } from '../records/known-metrics.js';
 import { put } from '../records/values.js';
 import type { ReaderBatch, ReaderStats, RecordReader } from '../records/reader.js';
@@ -324,10 +325,12 @@ export function appleReader(
   async function* route(job: RouteJob): AsyncGenerator<ReaderBatch> {
     const w = job.workout;
     let points = 0;
+    // One ranking of same-second points over the workout's inline Locations and route files.
+    const seq = new InstantSeq();
     if (job.locations.length) {
       const out: ReaderBatch = { records: [], rejects: [] };
       job.locations.forEach((l, i) => {
-        const p = locationPoint(w.workoutId, l);
+        const p = locationPoint(w.workoutId, l, seq);
         if (typeof p === 'string') {
           out.rejects.push({ kind: 'route_point', reason: p, path: `${job.path}/WorkoutRoute/Location[${i}]`, byteOffset: null, raw: JSON.stringify(l) });
         } else {
@@ -353,7 +356,7 @@ export function appleReader(
         continue;
       }
       const res = { points: 0 };
-      yield* readGpx(stream, w.workoutId, rel, res);
+      yield* readGpx(stream, w.workoutId, rel, res, seq);
       points += res.points;
     }
     w.routePoints = points;

@@ -14,6 +14,7 @@ import type {
   WorkoutSeriesRecord,
 } from '../records/model.js';
 import { parseHaeDate } from '../records/dates.js';
+import { InstantSeq } from '../records/instant-seq.js';
 import { checkHr } from './map-metric.js';
 import { RECOVERY_MAX_SPAN_MS, RECOVERY_START_SLACK_MS, mayBeNegative } from '../records/bounds.js';
 import { absent, durationToSeconds, isObj, optNum, put, quantityOf, rej, sha1Hex32, show, strOr, strOrNull, toNum, type Obj } from '../records/values.js';
@@ -186,9 +187,10 @@ function looksLikeSamples(a: unknown[]): boolean {
 
 function mapRoute(workoutId: string, route: unknown[], out: MapResult): number {
   let ok = 0;
+  const seq = new InstantSeq();
   for (let i = 0; i < route.length; i++) {
     const p = route[i];
-    const why = mapRoutePoint(workoutId, p, out);
+    const why = mapRoutePoint(workoutId, p, seq, out);
     if (why === null) ok++;
     else out.rejects.push(rej('route_point', why, `.route[${i}]`, p));
   }
@@ -196,7 +198,7 @@ function mapRoute(workoutId: string, route: unknown[], out: MapResult): number {
 }
 
 /** Pushes the point and returns null, or returns the reject reason. v1 lat/lon, v2 latitude/longitude. */
-function mapRoutePoint(workoutId: string, p: unknown, out: MapResult): string | null {
+function mapRoutePoint(workoutId: string, p: unknown, seq: InstantSeq, out: MapResult): string | null {
   if (!isObj(p)) return `route point is not an object: ${show(p)}`;
   let rawLat = p.latitude;
   if (rawLat === undefined) rawLat = p.lat;
@@ -217,6 +219,7 @@ function mapRoutePoint(workoutId: string, p: unknown, out: MapResult): string | 
     kind: 'route_point',
     workoutId,
     time,
+    seq: seq.next(time),
     latitude,
     longitude,
     // Optional measurements: a value that is not a number is stored as null (not a reason to

@@ -17,7 +17,7 @@ export async function buildRouteLines(pool: pg.Pool, userId: number, workoutIds:
   if (!workoutIds.length || !(await postgisEnabled(pool))) return 0;
   const { rowCount } = await pool.query(
     `UPDATE workouts w SET route = l.line
-       FROM (SELECT workout_id, ST_MakeLine(geom ORDER BY recorded_at) AS line
+       FROM (SELECT workout_id, ST_MakeLine(geom ORDER BY recorded_at, seq) AS line
                FROM workout_routes WHERE user_id = $1 AND workout_id = ANY($2)
               GROUP BY workout_id HAVING count(*) > 1) l
       WHERE w.user_id = $1 AND w.workout_id = l.workout_id

@@ -106,14 +106,15 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     timeColumn: 'recorded_at',
     columns: [
       'workout_id', 'recorded_at', 'latitude', 'longitude', 'altitude', 'course', 'course_accuracy', 'speed',
-      'speed_accuracy', 'horizontal_accuracy', 'vertical_accuracy',
+      'speed_accuracy', 'horizontal_accuracy', 'vertical_accuracy', 'seq',
     ],
-    key: ['workout_id', 'recorded_at'],
+    key: ['workout_id', 'recorded_at', 'seq'],
     time: (r) => r.time,
     render: (r) =>
       [
         text(r.workoutId), ts(r.time), num(r.latitude), num(r.longitude), num(r.altitude), num(r.course),
         num(r.courseAccuracy), num(r.speed), num(r.speedAccuracy), num(r.horizontalAccuracy), num(r.verticalAccuracy),
+        num(r.seq),
       ].join('\t'),
   }),
   workout_heart_rate: spec<'workout_heart_rate'>({

@@ -111,6 +111,8 @@ export interface RoutePointRecord {
   kind: 'route_point';
   workoutId: string;
   time: number;
+  /** Rank among the route's points at the same instant (see records/instant-seq.ts); usually 0. */
+  seq: number;
   latitude: number;
   longitude: number;
   altitude: number | null;

@@ -1,10 +1,14 @@
 /**
  * Real exports as phones write them (issue 9), each through the whole pipeline into PostgreSQL:
- * 12-hour times in every HAE date field, every aggregated sleep shape. Small files written here,
+ * 12-hour times in every HAE date field, every aggregated sleep shape, same-second route points. Small files written here,
  * shaped like the samples in users' public bug reports (hae-format.md, "Quirks").
  */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importSource } from '../../src/import/run-import.js';
+import { resolveInputs } from '../../src/input/open-input.js';
 import { reconciles } from '../../src/load/outcome.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { hae, stringSource } from '../support/inputs.js';
@@ -12,10 +16,15 @@ import { hae, stringSource } from '../support/inputs.js';
 const NNBSP = '\u202f';
 
 let db: TestDatabase;
+let dir: string;
 beforeAll(async () => {
   db = await createTestDatabase({ migrate: true });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'he-real-'));
 });
-afterAll(async () => db?.drop());
+afterAll(async () => {
+  await db?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
 
 const run = (text: string, user: string) => importSource(stringSource(text, 'real.json', 53), { pool: db.pool, user, batchRows: 4 });
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -110,5 +119,81 @@ describe('sleep: every aggregated shape', () => {
     const { rows } = await db.pool.query(`SELECT recorded_at, sleep_end, total_sleep::numeric(6,3)::float8 AS total FROM sleep_metrics WHERE user_id = $1`, [s.userId]);
     expect(rows).toEqual([{ recorded_at: new Date('2026-05-14T15:14:04Z'), sleep_end: new Date('2026-05-14T15:14:04Z'), total: 4.733 }]);
     expect((await run(night, 'band')).totals).toMatchObject({ read: 1, unchanged: 1 });
+  });
+});
+
+/** A small Apple export (export.xml by another name, and a GPX route beside it) in a folder. */
+function appleExport(workouts: string, exportDate = '2024-03-20 10:00:00 -0700'): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE HealthData [
+<!ELEMENT HealthData (ExportDate,Me,(Record|Workout)*)>
+]>
+<HealthData locale="es_ES">
+ <ExportDate value="${exportDate}"/>
+${workouts}</HealthData>
+`;
+}
+
+const trkpt = (lat: string, time: string) => `<trkpt lon="-122.3" lat="${lat}"><ele>10</ele><time>${time}</time></trkpt>\n`;
+
+describe('same-second route points', () => {
+  const countRoutes = async (uid: number) =>
+    (await db.pool.query(`SELECT w.name, w.route_points, (SELECT count(*)::int FROM workout_routes r WHERE r.user_id = w.user_id AND r.workout_id = w.workout_id) AS stored
+        FROM workouts w WHERE user_id = $1 ORDER BY started_at`, [uid])).rows;
+
+  it('Apple export: two <Location>s and two GPX <trkpt>s in one second are all stored; re-import adds nothing', async () => {
+    const folder = path.join(dir, 'apple_health_export');
+    await mkdir(path.join(folder, 'workout-routes'), { recursive: true });
+    await writeFile(
+      path.join(folder, 'workout-routes', 'route_1.gpx'),
+      `<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>\n` +
+        trkpt('47.60000', '2024-03-12T14:00:05Z') + trkpt('47.60001', '2024-03-12T14:00:05Z') + trkpt('47.60002', '2024-03-12T14:00:05Z') + trkpt('47.60010', '2024-03-12T14:00:06Z') +
+        '</trkseg></trk></gpx>\n',
+    );
+    const loc = (lat: string, date: string) => `   <Location date="${date}" latitude="${lat}" longitude="-122.1" altitude="10" horizontalAccuracy="3" verticalAccuracy="2" course="10" speed="1.2"/>\n`;
+    await writeFile(
+      path.join(folder, 'exportar.xml'),
+      appleExport(
+        ` <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" sourceName="Watch" startDate="2024-03-12 07:00:00 -0700" endDate="2024-03-12 07:30:00 -0700">
+  <WorkoutRoute sourceName="Watch"><FileReference path="/workout-routes/route_1.gpx"/></WorkoutRoute>
+ </Workout>
+ <Workout workoutActivityType="HKWorkoutActivityTypeWalking" duration="20" durationUnit="min" sourceName="Watch" startDate="2024-03-13 08:00:00 -0700" endDate="2024-03-13 08:20:00 -0700">
+  <WorkoutRoute sourceName="Watch">
+${loc('47.1', '2024-03-13 08:00:01 -0700')}${loc('47.10002', '2024-03-13 08:00:01 -0700')}${loc('47.10004', '2024-03-13 08:00:02 -0700')}  </WorkoutRoute>
+ </Workout>
+`,
+      ),
+    );
+    const [src] = await resolveInputs([folder]);
+    const s = await importSource(src, { pool: db.pool, user: 'apple-routes' });
+    expect(s.tables.workout_routes).toMatchObject({ read: 7, inserted: 7, updated: 0, rejected: 0 });
+    // workouts.route_points agrees with the rows: 4 GPX points (3 in one second), 3 Locations (2)
+    expect((await countRoutes(s.userId!)).map((r) => [r.route_points, r.stored])).toEqual([[4, 4], [3, 3]]);
+    const { rows } = await db.pool.query(`SELECT latitude, seq FROM workout_routes WHERE user_id = $1 AND recorded_at = '2024-03-12T14:00:05Z' ORDER BY seq`, [s.userId]);
+    expect(rows).toEqual([{ latitude: 47.6, seq: 0 }, { latitude: 47.60001, seq: 1 }, { latitude: 47.60002, seq: 2 }]);
+
+    const [again] = await resolveInputs([folder]);
+    const s2 = await importSource(again, { pool: db.pool, user: 'apple-routes' });
+    expect(s2.tables.workout_routes).toMatchObject({ read: 7, inserted: 0, updated: 0, unchanged: 7 });
+    expect(s2.totals.inserted + s2.totals.updated).toBe(0);
+  });
+
+  it('HAE route: same-second points are all stored and agree with workouts.route_points', async () => {
+    const file = hae({
+      workouts: [
+        {
+          id: 'SAME-SECOND', name: 'Outdoor Cycle', start: '2024-04-01 07:00:00 +0200', end: '2024-04-01 08:00:00 +0200',
+          route: [
+            { latitude: 48.1, longitude: 11.5, timestamp: '2024-04-01 07:00:01 +0200' },
+            { latitude: 48.10001, longitude: 11.5, timestamp: '2024-04-01 07:00:01 +0200' },
+            { latitude: 48.10002, longitude: 11.5, timestamp: '2024-04-01 07:00:02 +0200' },
+          ],
+        },
+      ],
+    });
+    const s = await run(file, 'hae-routes');
+    expect(s.tables.workout_routes).toMatchObject({ read: 3, inserted: 3, updated: 0 });
+    expect(await countRoutes(s.userId!)).toEqual([{ name: 'Outdoor Cycle', route_points: 3, stored: 3 }]);
+    expect((await run(file, 'hae-routes')).tables.workout_routes).toMatchObject({ read: 3, unchanged: 3 });
   });
 });
