@@ -14,7 +14,7 @@
  *   address that changes from one export to the next).
  */
 import type { HealthRecord, RecordKind } from '../records/model.js';
-import { HEART_RATE_MAX, HEART_RATE_MIN, PERCENT_MAX, SLEEP_MAX_HOURS, mayBeNegative } from '../records/bounds.js';
+import { HEART_RATE_MAX, HEART_RATE_MIN, PERCENT_MAX, SLEEP_MAX_HOURS, boundBroken, mayBeNegative } from '../records/bounds.js';
 import { toNum } from '../records/values.js';
 import { parseHaeDate } from '../records/dates.js';
 import { SLEEP_STAGES, type AppleType } from './type-map.js';
@@ -75,6 +75,8 @@ export function mapRecord(a: Attrs, t: AppleType): HealthRecord | string {
       }
       if (q < 0 && !mayBeNegative(metric)) return `${metric} value ${q} is negative`;
       if (unit === '') unit = null;
+      const broken = boundBroken(metric, unit, q);
+      if (broken !== null) return broken;
       return {
         kind: 'quantity', metric, unit, time, endTime: endTime === time ? null : endTime, source, qty: q, text: null, extra: null,
       };

@@ -24,6 +24,7 @@ import {
   SLEEP_MAX_HOURS,
   SYSTOLIC_MAX,
   SYSTOLIC_MIN,
+  boundBroken,
   mayBeNegative,
   sleepMaxInUnit,
 } from '../records/bounds.js';
@@ -634,6 +635,11 @@ function mapQuantity(metric: string, unit: string | null, o: Obj, out: MapResult
     }
     if (unit === '%' && q > PERCENT_MAX) {
       out.rejects.push(rej('quantity', `${metric} qty ${q} % is above ${PERCENT_MAX}`));
+      return;
+    }
+    const broken = boundBroken(metric, unit, q);
+    if (broken !== null) {
+      out.rejects.push(rej('quantity', broken));
       return;
     }
   }
