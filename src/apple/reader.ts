@@ -12,7 +12,8 @@
  *   Workout         → WorkoutRecord; its GPX route → RoutePointRecords (after them, the workout,
  *                     which carries the count of points)
  *   ActivitySummary → an event `activitySummary`
- *   ExportDate, Me  → skipped (Me holds birth date and sex: not health samples)
+ *   ExportDate      → stats.exportedAt (the import's "as of" instant: which export is newer)
+ *   Me              → skipped (birth date and sex: not health samples)
  *   anything else (ClinicalRecord, Audiogram, VisionPrescription, ...) → skipped, reported in
  *                     the summary's unknown keys
  * Then every electrocardiograms/*.csv → an event `ecg`.
@@ -22,6 +23,7 @@
  */
 import type { HealthRecord, RecordKind, WorkoutRecord } from '../records/model.js';
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
+import { parseHaeDate } from '../records/dates.js';
 import { InstantSeq } from '../records/instant-seq.js';
 import { isKnownMetric } from '../records/known-metrics.js';
 import { put } from '../records/values.js';
@@ -84,7 +86,7 @@ function isRouteJob(i: Item): i is RouteJob {
 }
 
 /** Skipped without a word: known, and not health samples. */
-const IGNORED = new Set(['ExportDate', 'Me']);
+const IGNORED = new Set(['Me']);
 
 class ExportXmlParser {
   out: ReaderBatch = { records: [], rejects: [] };
@@ -204,6 +206,12 @@ class ExportXmlParser {
         const r = mapActivitySummary(a);
         if (typeof r === 'string') this.reject('event', r, path, this.feed.tagOffset(), this.feed.tagText(MAX_RAW));
         else if (this.emit(r, path, this.feed.tagOffset(), () => this.feed.tagText(MAX_RAW))) this.out.records.push(r);
+        this.top = Top.Skip;
+        return;
+      }
+      case 'ExportDate': {
+        const t = parseHaeDate(a.value);
+        if (t !== null) this.stats.exportedAt = t;
         this.top = Top.Skip;
         return;
       }

@@ -1,10 +1,11 @@
 /** `import`: parses the options, runs each input through src/import, prints the summaries. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import ora from 'ora';
 import type pg from 'pg';
 import { openCache } from '../cache/cache.js';
 import { EXIT } from '../errors.js';
 import { afterImport, metricsObserver, pushImportRun } from '../import/after-import.js';
+import { parseAsOf } from '../import/as-of.js';
 import { DEFAULT_BATCH_ROWS, importSource, type ImportProgress } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
 import { resolveInputs, type InputSource } from '../input/open-input.js';
@@ -22,6 +23,7 @@ interface ImportFlags extends DbOptions {
   pushgateway?: string;
   redisUrl?: string;
   warm?: boolean;
+  asOf?: number;
 }
 
 /** 0 ok, 3 some records rejected, 2 an input unusable, 1 the database failed. */
@@ -52,6 +54,13 @@ function renderSummary(s: ImportSummary): string {
   }
   if (s.unknownMetrics.length) lines.push(`metrics new to healthexport (stored as they are): ${s.unknownMetrics.join(', ')}`);
   if (s.unknownKeys.length) lines.push(`keys not understood (skipped): ${s.unknownKeys.join(', ')}`);
+  const older = Object.entries(s.unchangedOlder).filter(([, n]) => n > 0);
+  if (older.length) {
+    lines.push(
+      `unchanged because the stored values come from a newer export (this one is as of ${s.asOf?.at}, from its ${s.asOf?.source}): ` +
+        older.map(([t, n]) => `${t} ${n}`).join(', '),
+    );
+  }
   if (s.workoutsFlagged.length) {
     lines.push(`workouts whose heart-rate series looks like post-workout recovery: ${s.workoutsFlagged.length}`);
   }
@@ -74,6 +83,11 @@ export function importCommand(): Command {
     .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), DEFAULT_BATCH_ROWS)
     .option('--redis-url <url>', 'cache to invalidate for the touched user and metrics (default: $REDIS_URL)')
     .option('--warm', 'fill the cache again for what the import touched')
+    .option(
+      '--as-of <time>',
+      'when this data was current (e.g. 2024-06-30 or "2024-06-30 18:00:00 +0200"); stored values from a newer export are kept. Default: the export\'s own date (content or file name), else the file\'s mtime',
+      asOfOption,
+    )
     .option('--pushgateway <url>', 'push run metrics to this Prometheus Pushgateway at the end (default: $PUSHGATEWAY_URL)')
     .addHelpText(
       'after',
@@ -104,6 +118,13 @@ Examples:
   return cmd;
 }
 
+/** `--as-of`: any date form the importer reads (a bare date is UTC midnight of that day). */
+function asOfOption(value: string): number {
+  const t = parseAsOf(value);
+  if (t === null) throw new InvalidArgumentError(`--as-of: "${value}" is not a date (e.g. 2024-06-30 or "2024-06-30 18:00:00 +0200")`);
+  return t;
+}
+
 /** Every input in turn, each followed by the after-import step; one push at the end. */
 async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool): Promise<ImportSummary[]> {
   const summaries: ImportSummary[] = [];
@@ -123,6 +144,7 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
         concurrency: o.concurrency,
         batchRows: o.batchRows,
         knownPartitions,
+        asOf: o.asOf,
         observer: { progress: spinner.update, ...metricsObserver },
       });
     } finally {

@@ -9,7 +9,7 @@ import { InputError, errorMessage } from '../errors.js';
 import { ensureUser } from '../db/users.js';
 import type { InputSource } from '../input/open-input.js';
 import { TableBatch } from '../load/batch.js';
-import { finishIngestion, startIngestion } from '../load/ingestions.js';
+import { finishIngestion, setAsOf, startIngestion, type AsOf } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { storeRejects, type Reject } from '../load/rejects.js';
 import { buildRouteLines } from '../load/route-lines.js';
@@ -19,6 +19,7 @@ import { writeBatch, type WriteContext, type WriteResult } from '../load/writer.
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
 import type { HealthRecord, RecordKind } from '../records/model.js';
 import type { ReaderBatch, RecordReader } from '../records/reader.js';
+import { asOfBeforeReading } from './as-of.js';
 import { detectReader, type ReaderFactory } from './detect.js';
 import { statusOf, totalsOf, type ImportFailure, type ImportSummary } from './summary.js';
 
@@ -51,6 +52,11 @@ export interface ImportOptions {
   reader?: ReaderFactory;
   /** Partitions ensured so far, shared across the inputs of one run. */
   knownPartitions?: Set<string>;
+  /**
+   * The input's "as of" instant, epoch ms (`import --as-of`). Unset: the export's own date
+   * (content, then file name), else the file's mtime, else the time received (./as-of.ts).
+   */
+  asOf?: number;
 }
 
 /**
@@ -114,6 +120,7 @@ class ImportRun {
   private readonly flagged: string[] = [];
   private readonly routedWorkouts = new Set<string>();
   private readonly newest = new Map<string, number>();
+  private readonly olderSkipped: Record<string, number> = {};
   private pendingRejects: Reject[] = [];
   /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
   private readonly latest = latestRecordMs();
@@ -123,15 +130,17 @@ class ImportRun {
   static async start(src: InputSource, opts: ImportOptions, pool: pg.Pool): Promise<ImportRun> {
     const knownPartitions = opts.knownPartitions ?? new Set<string>();
     const userId = await ensureUser(pool, opts.user);
-    const ingestion = await startIngestion(pool, { userId, source: src.name, sourceKind: src.kind, known: knownPartitions });
-    return new ImportRun(src, opts, { pool, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map() }, ingestion);
+    const asOf = asOfBeforeReading(src, opts.asOf);
+    const ingestion = await startIngestion(pool, { userId, source: src.name, sourceKind: src.kind, known: knownPartitions, asOf });
+    const ctx = { pool, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map(), asOf: ingestion.asOf.at };
+    return new ImportRun(src, opts, ctx, ingestion);
   }
 
   constructor(
     private readonly src: InputSource,
     private readonly opts: ImportOptions,
     private readonly ctx: WriteContext | null,
-    private readonly ingestion?: { id: string; receivedAt: Date },
+    private readonly ingestion?: { id: string; receivedAt: Date; asOf: AsOf },
   ) {
     const concurrency = opts.concurrency ?? 2;
     this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2);
@@ -142,6 +151,7 @@ class ImportRun {
   async readAll(reader: RecordReader): Promise<Failure | null> {
     try {
       for await (const read of reader.batches) {
+        await this.takeExportDate(reader);
         await this.take(read);
         if (this.scheduler.failed) break;
         this.reportProgress();
@@ -152,6 +162,19 @@ class ImportRun {
       if (err instanceof InputError && err.offset !== null) return { kind: 'input', message: err.message, offset: err.offset };
       return { kind: 'read', message: `cannot read input: ${errorMessage(err)}`, offset: this.meter.bytes };
     }
+  }
+
+  /**
+   * The export's own date, once the reader has read it (before its first record), replaces an
+   * "as of" guessed from the name or mtime; an explicit `asOf` option is kept.
+   */
+  private async takeExportDate(reader: RecordReader): Promise<void> {
+    const at = reader.stats.exportedAt;
+    const ing = this.ingestion;
+    if (at === undefined || !this.ctx || !ing || ing.asOf.source === 'option' || ing.asOf.source === 'content') return;
+    ing.asOf = { at, source: 'content' };
+    this.ctx.asOf = at;
+    await setAsOf(this.ctx.pool, ing, this.ctx.userId, ing.asOf);
   }
 
   private async take(read: ReaderBatch): Promise<void> {
@@ -219,6 +242,7 @@ class ImportRun {
     this.scheduler.submit(table, async () => {
       const r = await writeBatch(ctx, batch);
       addCounts(this.countsFor(table), r.counts);
+      if (r.olderSkipped) this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + r.olderSkipped;
       if (r.rejects.length) await storeRejects(ctx.pool, ctx.userId, ctx.ingestionId, r.rejects);
       this.opts.observer?.batchWritten?.(table, r);
     });
@@ -276,6 +300,8 @@ class ImportRun {
       error: failure === null ? null : failure.kind === 'database' ? failure.message : `${this.src.name}: ${failure.message}`,
       errorOffset: failure?.offset ?? null,
       workoutsFlagged: this.flagged,
+      asOf: this.ingestion ? { at: new Date(this.ingestion.asOf.at).toISOString(), source: this.ingestion.asOf.source } : null,
+      unchangedOlder: this.olderSkipped,
       valid: ctx === null ? this.dryValid : null,
     };
     if (ctx && totals.inserted + totals.updated > 0) this.opts.observer?.newestRecords?.(this.newest);

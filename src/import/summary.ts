@@ -1,4 +1,5 @@
 /** The result of importing one input, as printed (table or --json) and stored in raw_ingestions. */
+import type { AsOfSource } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 
 export type ImportStatus = 'ok' | 'partial' | 'failed';
@@ -31,6 +32,13 @@ export interface ImportSummary {
   errorOffset: number | null;
   /** heart-rate series that look like recovery samples (see docs), by workout id. */
   workoutsFlagged: string[];
+  /** The run's "as of" instant (src/import/as-of.ts) and where it came from; null for a dry run. */
+  asOf: { at: string; source: AsOfSource } | null;
+  /**
+   * Per table, how many of its `unchanged` records differed from the stored row but were not
+   * applied because that row came from a newer export (the five counts still reconcile).
+   */
+  unchangedOlder: Record<string, number>;
   /** Dry run only: records per table that would be stored (then read = valid + rejected). */
   valid: Record<string, number> | null;
 }

@@ -29,6 +29,8 @@ export interface InputSource {
   kind: 'file' | 'stdin' | 'http';
   /** Size on disk when known, for progress. */
   sizeHint: number | null;
+  /** When the file (or the archive holding it) was last modified, epoch ms; unknown for stdin/http. */
+  modifiedAt?: number;
   /** The JSON bytes (decompressed). Call once. */
   open(): AsyncIterable<Buffer>;
   /** Files next to this one (same folder or archive), for formats that refer to them. */
@@ -215,11 +217,12 @@ async function peek(file: string): Promise<Buffer> {
   }
 }
 
-function fileSource(file: string, size: number, gz: boolean): InputSource {
+function fileSource(file: string, size: number, gz: boolean, modifiedAt: number): InputSource {
   return {
     name: file,
     kind: 'file',
     sizeHint: size,
+    modifiedAt,
     open() {
       // 1 MiB reads: fewer chunk boundaries for the scanner to stitch.
       const raw = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -270,12 +273,14 @@ async function zipEntries(file: string): Promise<ZipEntryInfo[]> {
   }
 }
 
-function zipEntrySource(file: string, entry: ZipEntryInfo, cleanup?: () => Promise<void>): InputSource {
+function zipEntrySource(file: string, entry: ZipEntryInfo, cleanup?: () => Promise<void>, modifiedAt?: number): InputSource {
   const { name: entryName, size } = entry;
   return {
     name: `${file}:${entryName}`,
     kind: 'file',
     sizeHint: size,
+    // The archive's own time: an entry's DOS time has no time zone.
+    ...(modifiedAt === undefined ? {} : { modifiedAt }),
     ...(entry.apple ? { siblings: zipSiblings(file, path.posix.dirname(entryName) === '.' ? '' : path.posix.dirname(entryName) + '/', cleanup) } : {}),
     async *open() {
       const zip = await openZip(file);
@@ -309,10 +314,10 @@ async function sourcesForFile(file: string): Promise<InputSource[]> {
       throw new InputError(`${file}: not a readable zip archive: ${errorMessage(err)}`, { file, offset: 0 });
     }
     if (!entries.length) throw new InputError(`${file}: zip archive holds no .json file and no Apple Health export.xml`, { file, offset: 0 });
-    return entries.map((e) => zipEntrySource(file, e));
+    return entries.map((e) => zipEntrySource(file, e, undefined, st.mtimeMs));
   }
   const gz = startsWith(head, GZIP);
-  const src = fileSource(file, st.size, gz);
+  const src = fileSource(file, st.size, gz, st.mtimeMs);
   // A plain file may be an Apple export.xml: its routes and ECGs are in its folder.
   if (!gz) src.siblings = dirSiblings(path.dirname(file));
   return [src];

@@ -8,19 +8,37 @@ export interface IngestionRef {
   receivedAt: Date;
 }
 
+/** Where an ingestion's "as of" instant came from (migration 5 explains what it is for). */
+export type AsOfSource = 'option' | 'content' | 'name' | 'mtime' | 'received';
+
+export interface AsOf {
+  /** Epoch ms. */
+  at: number;
+  source: AsOfSource;
+}
+
+/** Records a run as 'running'; `asOf` null means "as of now" (the time received). */
 export async function startIngestion(
   pool: pg.Pool,
-  p: { userId: number; source: string; sourceKind: 'file' | 'stdin' | 'http'; known: Set<string> },
-): Promise<IngestionRef> {
+  p: { userId: number; source: string; sourceKind: 'file' | 'stdin' | 'http'; known: Set<string>; asOf?: AsOf | null },
+): Promise<IngestionRef & { asOf: AsOf }> {
   const receivedAt = new Date();
+  const asOf: AsOf = p.asOf ?? { at: receivedAt.getTime(), source: 'received' };
   await ensureMonths(pool, 'raw_ingestions', [monthKey(receivedAt.getTime())], p.known);
   await markAbandoned(pool, p.userId, receivedAt);
   const { rows } = await pool.query(
-    `INSERT INTO raw_ingestions (user_id, received_at, source, source_kind, status)
-     VALUES ($1, $2, $3, $4, 'running') RETURNING id`,
-    [p.userId, receivedAt, storable(p.source), p.sourceKind],
+    `INSERT INTO raw_ingestions (user_id, received_at, source, source_kind, status, as_of, as_of_source)
+     VALUES ($1, $2, $3, $4, 'running', $5, $6) RETURNING id`,
+    [p.userId, receivedAt, storable(p.source), p.sourceKind, new Date(asOf.at), asOf.source],
   );
-  return { id: rows[0].id, receivedAt };
+  return { id: rows[0].id, receivedAt, asOf };
+}
+
+/** A later, better "as of" (the input's own export date, read from its content). */
+export async function setAsOf(pool: pg.Pool, ref: IngestionRef, userId: number, asOf: AsOf): Promise<void> {
+  await pool.query(`UPDATE raw_ingestions SET as_of = $4, as_of_source = $5 WHERE user_id = $1 AND received_at = $2 AND id = $3`, [
+    userId, ref.receivedAt, ref.id, new Date(asOf.at), asOf.source,
+  ]);
 }
 
 /** A run still 'running' after this long was killed: no import takes a day. */

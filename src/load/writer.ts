@@ -8,6 +8,8 @@
  *   the batch goes the staging way.
  * - staging: COPY into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE that only
  *   touches rows whose values differ, returning inserted versus updated; the rest are unchanged.
+ *   A stored row written by an ingestion whose "as of" instant is newer than this one's is not
+ *   updated (see olderThanStored): it stays unchanged, counted as `olderSkipped`.
  *
  * A batch the database refuses for its data (a CHECK, a bad value) is split in halves until the
  * offending rows stand alone: they are rejected with the database's reason, the rest are stored.
@@ -30,6 +32,8 @@ export interface WriteContext {
   knownPartitions: Set<string>;
   /** `${table}:${month}` -> true when the month had no rows of this user at first touch. */
   freshMonths: Map<string, boolean>;
+  /** The ingestion's "as of" instant, epoch ms (raw_ingestions.as_of, migration 5). */
+  asOf: number;
   maxRetries?: number;
 }
 
@@ -41,6 +45,8 @@ export interface WriteResult {
   seconds: number;
   /** Of which the COPY statements (into the table or the staging table), retries included. */
   copySeconds: number;
+  /** Of `counts.unchanged`: rows with new values not applied, the stored row being from a newer export. */
+  olderSkipped: number;
 }
 
 /** Below this many staged rows per month spanned, a batch is matched by index probes. */
@@ -114,7 +120,7 @@ async function copyLines(
  * in one ON CONFLICT DO UPDATE, and that would lock every conflicting row anyway.)
  * Literal time bounds let the planner prune to the batch's partitions.
  */
-function mergeSql(spec: TableSpec, minTime: number, maxTime: number): { dropUnchanged: string; insert: string; update: string } {
+function mergeSql(spec: TableSpec, minTime: number, maxTime: number, guard: string): { dropUnchanged: string; insert: string; update: string } {
   const cols = allColumns(spec);
   const values = spec.columns.filter((c) => !spec.key.includes(c));
   const t = spec.table;
@@ -129,8 +135,20 @@ function mergeSql(spec: TableSpec, minTime: number, maxTime: number): { dropUnch
     ON CONFLICT (user_id, ${spec.key.join(', ')}) DO NOTHING`;
   const update = `UPDATE ${t} AS t SET ${[...values, 'ingestion_id'].map((c) => `${c} = s.${c}`).join(', ')}
     FROM ${stageName(spec)} AS s
-    WHERE ${sameKey} AND ${range} AND ${tValues} IS DISTINCT FROM ${sValues}`;
+    WHERE ${sameKey} AND ${range} AND ${tValues} IS DISTINCT FROM ${sValues} AND ${guard}`;
   return { dropUnchanged, insert, update };
+}
+
+/**
+ * The order of imports: a stored row may be updated only by an ingestion that is not older than
+ * the one that last wrote it. Re-importing last month's file after today's must not put back
+ * last month's incomplete running totals. The ingestions newer than this one are few (one row per
+ * run), so the uncorrelated subquery is hashed once per statement; a row whose ingestion is
+ * unknown (NULL, or its run deleted) is never protected.
+ */
+function olderThanStored(ctx: WriteContext): string {
+  const asOf = new Date(ctx.asOf).toISOString();
+  return `(t.ingestion_id IS NULL OR t.ingestion_id NOT IN (SELECT id FROM raw_ingestions WHERE user_id = ${Number(ctx.userId)} AND as_of > '${asOf}'))`;
 }
 
 async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -179,7 +197,7 @@ async function writeStaging(
   maxTime: number,
   sparse: boolean,
   timer: CopyTimer,
-): Promise<{ inserted: number; updated: number }> {
+): Promise<Merged> {
   const prefix = `${ctx.userId}\t`;
   const suffix = `\t${ctx.ingestionId}\n`;
   return inTransaction(ctx.pool, async (client) => {
@@ -207,12 +225,13 @@ async function writeStaging(
           'SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_material = off',
         );
       }
-      const sql = mergeSql(spec, minTime, maxTime);
+      const sql = mergeSql(spec, minTime, maxTime, olderThanStored(ctx));
       const unchanged = (await client.query(sql.dropUnchanged)).rowCount ?? 0;
-      if (unchanged === lines.length) return { inserted: 0, updated: 0 };
+      if (unchanged === lines.length) return { inserted: 0, updated: 0, olderSkipped: 0 };
       const inserted = (await client.query(sql.insert)).rowCount ?? 0;
       const updated = inserted + unchanged === lines.length ? 0 : ((await client.query(sql.update)).rowCount ?? 0);
-      return { inserted, updated };
+      // What differs but was not updated: the stored row came from a newer export.
+      return { inserted, updated, olderSkipped: lines.length - unchanged - inserted - updated };
     } catch (err) {
       ready.delete(spec.table);
       throw err;
@@ -245,6 +264,7 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   const rejects: Reject[] = [];
   const started = process.hrtime.bigint();
   const timer: CopyTimer = { seconds: 0 };
+  let olderSkipped = 0;
   await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
   await withRetry(() => classifyMonths(ctx, spec, months), retries);
 
@@ -263,11 +283,19 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
     const r = await writeStagingSplitting(ctx, spec, batch.lines, batch.minTime, batch.maxTime, { retries, rejects, timer });
     counts.inserted += r.inserted;
     counts.updated += r.updated;
+    olderSkipped = r.olderSkipped;
     counts.unchanged += batch.lines.length - r.inserted - r.updated - rejects.length;
     counts.rejected += rejects.length;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { counts, rejects, path, seconds, copySeconds: timer.seconds };
+  return { counts, rejects, path, seconds, copySeconds: timer.seconds, olderSkipped };
+}
+
+/** What one staging merge did with its rows (the rest were unchanged). */
+interface Merged {
+  inserted: number;
+  updated: number;
+  olderSkipped: number;
 }
 
 async function writeStagingSplitting(
@@ -277,7 +305,7 @@ async function writeStagingSplitting(
   minTime: number,
   maxTime: number,
   run: { retries: number; rejects: Reject[]; timer: CopyTimer },
-): Promise<{ inserted: number; updated: number }> {
+): Promise<Merged> {
   const { retries, rejects } = run;
   try {
     const sparse = lines.length / (monthKey(maxTime) - monthKey(minTime) + 1) < SPARSE_ROWS_PER_MONTH;
@@ -292,11 +320,11 @@ async function writeStagingSplitting(
         byteOffset: null,
         raw: lines[0],
       });
-      return { inserted: 0, updated: 0 };
+      return { inserted: 0, updated: 0, olderSkipped: 0 };
     }
     const mid = lines.length >> 1;
     const a = await writeStagingSplitting(ctx, spec, lines.slice(0, mid), minTime, maxTime, run);
     const b = await writeStagingSplitting(ctx, spec, lines.slice(mid), minTime, maxTime, run);
-    return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated };
+    return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated, olderSkipped: a.olderSkipped + b.olderSkipped };
   }
 }

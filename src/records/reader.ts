@@ -26,6 +26,11 @@ export interface ReaderStats {
   metrics: Map<string, boolean>;
   /** Keys or elements not understood (skipped, reported). */
   unknownKeys: string[];
+  /**
+   * When the input says when it was exported (Apple's <ExportDate>), epoch ms; set as soon as it
+   * is read, before the first record. The import takes it as the input's "as of" instant.
+   */
+  exportedAt?: number;
 }
 
 export interface RecordReader {

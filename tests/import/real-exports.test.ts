@@ -1,6 +1,7 @@
 /**
  * Real exports as phones write them (issue 9), each through the whole pipeline into PostgreSQL:
- * 12-hour times in every HAE date field, every aggregated sleep shape, same-second route points. Small files written here,
+ * 12-hour times in every HAE date field, every aggregated sleep shape, same-second route points,
+ * the order of imports (an older export never overwrites a newer one). Small files written here,
  * shaped like the samples in users' public bug reports (hae-format.md, "Quirks").
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -167,6 +168,8 @@ ${loc('47.1', '2024-03-13 08:00:01 -0700')}${loc('47.10002', '2024-03-13 08:00:0
     const [src] = await resolveInputs([folder]);
     const s = await importSource(src, { pool: db.pool, user: 'apple-routes' });
     expect(s.tables.workout_routes).toMatchObject({ read: 7, inserted: 7, updated: 0, rejected: 0 });
+    // <ExportDate> is the run's "as of" instant
+    expect(s.asOf).toEqual({ at: '2024-03-20T17:00:00.000Z', source: 'content' });
     // workouts.route_points agrees with the rows: 4 GPX points (3 in one second), 3 Locations (2)
     expect((await countRoutes(s.userId!)).map((r) => [r.route_points, r.stored])).toEqual([[4, 4], [3, 3]]);
     const { rows } = await db.pool.query(`SELECT latitude, seq FROM workout_routes WHERE user_id = $1 AND recorded_at = '2024-03-12T14:00:05Z' ORDER BY seq`, [s.userId]);
@@ -195,5 +198,46 @@ ${loc('47.1', '2024-03-13 08:00:01 -0700')}${loc('47.10002', '2024-03-13 08:00:0
     expect(s.tables.workout_routes).toMatchObject({ read: 3, inserted: 3, updated: 0 });
     expect(await countRoutes(s.userId!)).toEqual([{ name: 'Outdoor Cycle', route_points: 3, stored: 3 }]);
     expect((await run(file, 'hae-routes')).tables.workout_routes).toMatchObject({ read: 3, unchanged: 3 });
+  });
+});
+
+describe('order of imports: an older export never overwrites a newer one', () => {
+  const steps = (qty: number, extra: Record<string, unknown>[] = []) =>
+    hae({ metrics: [{ name: 'step_count', units: 'count', data: [{ date: '2024-01-31 00:00:00 +0000', qty, source: 'iPhone' }, ...extra] }] });
+  const stored = async (uid: number) =>
+    (await db.pool.query(`SELECT recorded_at, qty FROM activity_metrics WHERE user_id = $1 ORDER BY recorded_at`, [uid])).rows.map((r) => [r.recorded_at.toISOString().slice(0, 10), r.qty]);
+  const named = (text: string, name: string, user: string, asOf?: number) =>
+    importSource(stringSource(text, name, 61), { pool: db.pool, user, asOf });
+
+  it('newer after older: the newer, completed value is applied (updated)', async () => {
+    await named(steps(3000), 'HealthAutoExport-2024-01-01-2024-01-31.json', 'order-a');
+    const s = await named(steps(5000), 'HealthAutoExport-2024-01-01-2024-02-15.json', 'order-a');
+    expect(s.asOf).toEqual({ at: '2024-02-15T23:59:59.999Z', source: 'name' });
+    expect(s.tables.activity_metrics).toMatchObject({ read: 1, updated: 1, unchanged: 0 });
+    expect(s.unchangedOlder).toEqual({});
+    expect(await stored(s.userId!)).toEqual([['2024-01-31', 5000]]);
+  });
+
+  it('older after newer: the stored value stays, counted unchanged (from a newer export); new keys still go in', async () => {
+    await named(steps(5000), 'HealthAutoExport-2024-01-01-2024-02-15.json', 'order-b');
+    const older = steps(3000, [{ date: '2024-01-30 00:00:00 +0000', qty: 8000, source: 'iPhone' }]);
+    const s = await named(older, 'HealthAutoExport-2024-01-01-2024-01-31.json', 'order-b');
+    expect(s.tables.activity_metrics).toEqual({ read: 2, inserted: 1, updated: 0, unchanged: 1, rejected: 0 });
+    expect(reconciles(s.totals)).toBe(true);
+    expect(s.unchangedOlder).toEqual({ activity_metrics: 1 });
+    expect(await stored(s.userId!)).toEqual([['2024-01-30', 8000], ['2024-01-31', 5000]]);
+    // --as-of says it is newer after all: now it applies
+    const forced = await named(older, 'HealthAutoExport-2024-01-01-2024-01-31.json', 'order-b', Date.UTC(2024, 2, 1));
+    expect(forced.asOf).toEqual({ at: '2024-03-01T00:00:00.000Z', source: 'option' });
+    expect(forced.tables.activity_metrics).toMatchObject({ updated: 1, unchanged: 1 });
+    expect(await stored(s.userId!)).toEqual([['2024-01-30', 8000], ['2024-01-31', 3000]]);
+    const { rows } = await db.pool.query(`SELECT as_of_source FROM raw_ingestions WHERE user_id = $1 ORDER BY received_at`, [s.userId]);
+    expect(rows.map((r) => r.as_of_source)).toEqual(['name', 'name', 'option']);
+  });
+
+  it('without a date in name or content and no mtime (stdin, a POST), the run is as of the time received', async () => {
+    const s = await named(steps(1), 'stdin', 'order-c');
+    expect(s.asOf?.source).toBe('received');
+    expect(Math.abs(Date.parse(s.asOf!.at) - Date.now())).toBeLessThan(60_000);
   });
 });

@@ -42,7 +42,7 @@ describe('writeBatch', () => {
   beforeEach(async () => {
     const userId = await ensureUser(db.pool, `writer-${randomBytes(4).toString('hex')}`);
     const { rows } = await db.pool.query(`SELECT gen_random_uuid()::text AS id`);
-    ctx = { pool: db.pool, userId, ingestionId: rows[0].id, knownPartitions: new Set(), freshMonths: new Map() };
+    ctx = { pool: db.pool, userId, ingestionId: rows[0].id, knownPartitions: new Set(), freshMonths: new Map(), asOf: Date.now() };
   });
   afterAll(async () => db?.drop());
 
