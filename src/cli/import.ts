@@ -61,6 +61,9 @@ function renderSummary(s: ImportSummary): string {
         older.map(([t, n]) => `${t} ${n}`).join(', '),
     );
   }
+  if (s.workoutsMoved.length) {
+    lines.push(`workouts re-exported with a corrected start (their earlier row and series replaced): ${s.workoutsMoved.join(', ')}`);
+  }
   if (s.workoutsFlagged.length) {
     lines.push(`workouts whose heart-rate series looks like post-workout recovery: ${s.workoutsFlagged.length}`);
   }

@@ -15,6 +15,7 @@ import { storeRejects, type Reject } from '../load/rejects.js';
 import { buildRouteLines } from '../load/route-lines.js';
 import { BatchScheduler } from '../load/scheduler.js';
 import { TABLE_NAMES, TABLES } from '../load/tables.js';
+import { deleteWorkouts, findMovedWorkouts } from '../load/workout-moves.js';
 import { writeBatch, type WriteContext, type WriteResult } from '../load/writer.js';
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
 import type { HealthRecord, RecordKind } from '../records/model.js';
@@ -121,6 +122,7 @@ class ImportRun {
   private readonly routedWorkouts = new Set<string>();
   private readonly newest = new Map<string, number>();
   private readonly olderSkipped: Record<string, number> = {};
+  private readonly moved: string[] = [];
   private pendingRejects: Reject[] = [];
   /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
   private readonly latest = latestRecordMs();
@@ -177,8 +179,38 @@ class ImportRun {
     await setAsOf(this.ctx.pool, ing, this.ctx.userId, ing.asOf);
   }
 
+  /**
+   * v2 workouts (own id) stored at another start: their earlier row and series are deleted
+   * before anything of this batch is written, so the corrected workout replaces them. HAE emits
+   * a workout before its series, in the same reader batch. When the stored one comes from a
+   * newer export, the incoming workout and its series are skipped instead (returned).
+   */
+  private async settleMovedWorkouts(records: HealthRecord[]): Promise<Set<string> | null> {
+    const ctx = this.ctx;
+    if (!ctx) return null;
+    let incoming: Map<string, number> | null = null;
+    for (const r of records) if (r.kind === 'workout' && !r.idDerived) (incoming ??= new Map()).set(r.workoutId, r.time);
+    if (incoming === null) return null;
+    const m = await findMovedWorkouts(ctx.pool, ctx.userId, incoming, ctx.asOf);
+    if (m.replace.length) {
+      await deleteWorkouts(ctx.pool, ctx.userId, m.replace);
+      this.moved.push(...m.replace);
+    }
+    return m.keepStored.length ? new Set(m.keepStored) : null;
+  }
+
   private async take(read: ReaderBatch): Promise<void> {
+    const keepStored = await this.settleMovedWorkouts(read.records);
     for (const rec of read.records) {
+      if (keepStored !== null && ownedBy(rec, keepStored)) {
+        // Unchanged: the stored workout is from a newer export (the five counts still reconcile).
+        const table = TABLES[rec.kind].table;
+        const c = this.countsFor(table);
+        c.read++;
+        c.unchanged++;
+        this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + 1;
+        continue;
+      }
       // The readers check records where they know their place in the input; this is for a
       // reader that did not (a record with unstorable text must never reach COPY).
       const why = recordProblem(rec, this.latest);
@@ -300,6 +332,7 @@ class ImportRun {
       error: failure === null ? null : failure.kind === 'database' ? failure.message : `${this.src.name}: ${failure.message}`,
       errorOffset: failure?.offset ?? null,
       workoutsFlagged: this.flagged,
+      workoutsMoved: this.moved,
       asOf: this.ingestion ? { at: new Date(this.ingestion.asOf.at).toISOString(), source: this.ingestion.asOf.source } : null,
       unchangedOlder: this.olderSkipped,
       valid: ctx === null ? this.dryValid : null,
@@ -315,5 +348,18 @@ class ImportRun {
       }).catch(() => {});
     }
     return summary;
+  }
+}
+
+/** True for a workout or one of its series whose workout id is in `ids`. */
+function ownedBy(rec: HealthRecord, ids: Set<string>): boolean {
+  switch (rec.kind) {
+    case 'workout':
+    case 'route_point':
+    case 'workout_heart_rate':
+    case 'workout_series':
+      return ids.has(rec.workoutId);
+    default:
+      return false;
   }
 }

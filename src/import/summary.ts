@@ -32,6 +32,11 @@ export interface ImportSummary {
   errorOffset: number | null;
   /** heart-rate series that look like recovery samples (see docs), by workout id. */
   workoutsFlagged: string[];
+  /**
+   * v2 workouts stored at another start and replaced (row and series) by this run's corrected
+   * one; the earlier rows are gone, the corrected ones counted as inserted.
+   */
+  workoutsMoved: string[];
   /** The run's "as of" instant (src/import/as-of.ts) and where it came from; null for a dry run. */
   asOf: { at: string; source: AsOfSource } | null;
   /**

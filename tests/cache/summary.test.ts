@@ -40,7 +40,7 @@ function summaryOf(metrics: string[], tables: Record<string, Partial<Counts>>): 
   return {
     ingestionId: null, userId: null, source: 'test.json', bytes: 0, sha256: null, durationMs: 1, status: 'ok', failure: null, dryRun: false,
     tables: t, totals, unknownMetrics: [], metrics, unknownKeys: [], error: null, errorOffset: null,
-    workoutsFlagged: [], valid: null, asOf: null, unchangedOlder: {},
+    workoutsFlagged: [], workoutsMoved: [], valid: null, asOf: null, unchangedOlder: {},
   };
 }
 

@@ -241,3 +241,56 @@ describe('order of imports: an older export never overwrites a newer one', () =>
     expect(Math.abs(Date.parse(s.asOf!.at) - Date.now())).toBeLessThan(60_000);
   });
 });
+
+describe('a v2 workout re-exported with a corrected start', () => {
+  const workout = (start: string, end: string, t: (m: number) => string) =>
+    hae({
+      workouts: [
+        {
+          id: 'MOVED-1', name: 'Outdoor Run', start, end, duration: 1800,
+          route: [0, 1].map((m) => ({ latitude: 52.5 + m / 1000, longitude: 13.4, timestamp: t(m) })),
+          heartRateData: [{ date: t(1), Min: 120, Avg: 130, Max: 140 }],
+          stepCount: [{ date: t(2), qty: 150, units: 'count' }],
+        },
+      ],
+    });
+  // First exported with the watch's clock an hour off, then corrected: the series move with it.
+  const wrong = workout('2024-05-05 08:00:00 +0200', '2024-05-05 08:30:00 +0200', (m) => `2024-05-05 08:0${m}:00 +0200`);
+  const right = workout('2024-05-05 07:00:00 +0200', '2024-05-05 07:30:00 +0200', (m) => `2024-05-05 07:0${m}:00 +0200`);
+  const rowsOf = async (uid: number) => {
+    const q = async (sql: string) => (await db.pool.query(sql, [uid])).rows.map((r) => r.t.toISOString());
+    return {
+      workouts: await q(`SELECT started_at AS t FROM workouts WHERE user_id = $1 ORDER BY 1`),
+      route: await q(`SELECT recorded_at AS t FROM workout_routes WHERE user_id = $1 ORDER BY 1`),
+      hr: await q(`SELECT recorded_at AS t FROM workout_heart_rate WHERE user_id = $1 ORDER BY 1`),
+      series: await q(`SELECT recorded_at AS t FROM workout_series WHERE user_id = $1 ORDER BY 1`),
+    };
+  };
+  const corrected = {
+    workouts: ['2024-05-05T05:00:00.000Z'],
+    route: ['2024-05-05T05:00:00.000Z', '2024-05-05T05:01:00.000Z'],
+    hr: ['2024-05-05T05:01:00.000Z'],
+    series: ['2024-05-05T05:02:00.000Z'],
+  };
+
+  it('replaces its earlier row and series: one workout, at the corrected start', async () => {
+    await importSource(stringSource(wrong, 'HealthAutoExport-2024-05-05.json'), { pool: db.pool, user: 'mover' });
+    const s = await importSource(stringSource(right, 'HealthAutoExport-2024-05-06.json'), { pool: db.pool, user: 'mover' });
+    expect(s.workoutsMoved).toEqual(['MOVED-1']);
+    expect(reconciles(s.totals)).toBe(true);
+    expect(await rowsOf(s.userId!)).toEqual(corrected);
+    // again: nothing moves, nothing changes
+    const again = await importSource(stringSource(right, 'HealthAutoExport-2024-05-06.json'), { pool: db.pool, user: 'mover' });
+    expect(again.workoutsMoved).toEqual([]);
+    expect(again.totals.inserted + again.totals.updated).toBe(0);
+  });
+
+  it('an older export with the old start does not move it back (skipped, unchanged from a newer export)', async () => {
+    await importSource(stringSource(right, 'HealthAutoExport-2024-05-06.json'), { pool: db.pool, user: 'mover-2' });
+    const s = await importSource(stringSource(wrong, 'HealthAutoExport-2024-05-05.json'), { pool: db.pool, user: 'mover-2' });
+    expect(s.workoutsMoved).toEqual([]);
+    expect(s.totals).toMatchObject({ read: 5, inserted: 0, updated: 0, unchanged: 5 });
+    expect(s.unchangedOlder).toEqual({ workouts: 1, workout_routes: 2, workout_heart_rate: 1, workout_series: 1 });
+    expect(await rowsOf(s.userId!)).toEqual(corrected);
+  });
+});
