@@ -18,14 +18,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   metrics: [],
   input: [],
   db: [],
+  rollups: ['db'],
   hae: ['records'],
   apple: ['records', 'input'],
-  load: ['records', 'db'],
+  load: ['records', 'db', 'rollups'],
   auth: ['db'],
   cache: ['db', 'metrics'],
   import: ['records', 'hae', 'apple', 'input', 'load', 'db', 'cache', 'metrics'],
   server: ['import', 'input', 'auth', 'cache', 'metrics', 'db'],
-  cli: ['import', 'input', 'load', 'db', 'cache', 'metrics', 'server', 'auth'],
+  cli: ['import', 'input', 'load', 'db', 'cache', 'metrics', 'server', 'auth', 'rollups'],
 };
 
 function tsFiles(dir: string): string[] {

@@ -136,34 +136,45 @@ const BOUNDS = {
   from: `(date_trunc('day', $3::timestamptz AT TIME ZONE $5::text) - make_interval(days => $4::int - 1)) AT TIME ZONE $5::text`,
   to: `(date_trunc('day', $3::timestamptz AT TIME ZONE $5::text) + interval '1 day') AT TIME ZONE $5::text`,
 };
-const DAY = `to_char(date_trunc('day', recorded_at AT TIME ZONE $5::text), 'YYYY-MM-DD')`;
-const IN_WINDOW = `recorded_at >= ${BOUNDS.from} AND recorded_at < ${BOUNDS.to}`;
+/**
+ * Days come from the rollups, never from the raw rows: rollup_days when the zone is kept for the
+ * user (UTC always; others after `rollups zones add`), else the same days computed from the
+ * 15-minute rollup_counted (exact in every zone, slower over years). Either way cumulative
+ * metrics count each 15 minutes once, from the best-ranked source (migration 0003).
+ * The gate is an uncorrelated subquery, so PostgreSQL evaluates it once and runs one branch.
+ */
+const KEPT = `($5::text = 'UTC' OR EXISTS (SELECT 1 FROM rollup_zones z WHERE z.user_id = $1 AND z.tz = $5::text))`;
+const ROLLED_DAYS = `
+  SELECT d.day, d.metric, d.unit, d.samples, d.total, d.low, d.high
+  FROM rollup_days d
+  WHERE ${KEPT} AND d.user_id = $1 AND d.tz = $5::text AND d.metric = ANY ($2::text[])
+    AND d.starts_at >= ${BOUNDS.from} AND d.starts_at < ${BOUNDS.to}
+  UNION ALL
+  SELECT (c.bucket AT TIME ZONE $5::text)::date, c.metric, c.unit, sum(c.samples)::int, sum(c.total), min(c.low), max(c.high)
+  FROM rollup_counted c
+  WHERE NOT ${KEPT} AND c.user_id = $1 AND c.metric = ANY ($2::text[])
+    AND c.bucket >= ${BOUNDS.from} AND c.bucket < ${BOUNDS.to}
+  GROUP BY 1, 2, 3`;
+
+/** Rollup metric names behind a summary metric (blood pressure is two). */
+function rollupMetrics(metric: string): string[] {
+  return metric === BLOOD_PRESSURE ? ['blood_pressure_systolic', 'blood_pressure_diastolic'] : [metric];
+}
 
 function dailySql(metric: string): string {
-  switch (metric) {
-    case HEART_RATE:
-      return `SELECT ${DAY} AS day, unit, count(*)::int AS count,
-                min(coalesce(min_bpm, avg_bpm))::float8 AS min, avg(avg_bpm::float8) AS avg,
-                max(coalesce(max_bpm, avg_bpm))::float8 AS max, NULL::float8 AS sum
-              FROM heart_rate_metrics WHERE user_id = $1 AND $2::text IS NOT NULL AND ${IN_WINDOW}
-              GROUP BY 1, 2 ORDER BY 1, 2`;
-    case BLOOD_PRESSURE:
-      return `SELECT ${DAY} AS day, unit, count(*)::int AS count,
-                min(systolic)::float8 AS min, avg(systolic::float8) AS avg, max(systolic)::float8 AS max, NULL::float8 AS sum,
-                min(diastolic)::float8 AS dmin, avg(diastolic::float8) AS davg, max(diastolic)::float8 AS dmax
-              FROM blood_pressure_metrics WHERE user_id = $1 AND $2::text IS NOT NULL AND ${IN_WINDOW}
-              GROUP BY 1, 2 ORDER BY 1, 2`;
-    case SLEEP:
-      return `SELECT ${DAY} AS day, unit, count(total_sleep)::int AS count,
-                min(total_sleep)::float8 AS min, avg(total_sleep::float8) AS avg, max(total_sleep)::float8 AS max,
-                sum(total_sleep::float8) AS sum
-              FROM sleep_metrics WHERE user_id = $1 AND $2::text IS NOT NULL AND total_sleep IS NOT NULL AND ${IN_WINDOW}
-              GROUP BY 1, 2 ORDER BY 1, 2`;
-    default:
-      return `SELECT ${DAY} AS day, unit, count(*)::int AS count, min(qty) AS min, avg(qty) AS avg, max(qty) AS max, sum(qty) AS sum
-              FROM activity_metrics WHERE user_id = $1 AND metric = $2 AND qty IS NOT NULL AND ${IN_WINDOW}
-              GROUP BY 1, 2 ORDER BY 1, 2`;
+  const sum = metric === HEART_RATE || metric === BLOOD_PRESSURE ? 'NULL::float8' : 'x.total';
+  if (metric === BLOOD_PRESSURE) {
+    return `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, s.unit, s.samples AS count,
+              s.low AS min, s.total / s.samples AS avg, s.high AS max, NULL::float8 AS sum,
+              d.low AS dmin, d.total / d.samples AS davg, d.high AS dmax
+            FROM (${ROLLED_DAYS}) s
+            LEFT JOIN (${ROLLED_DAYS}) d ON d.day = s.day AND d.unit = s.unit AND d.metric = 'blood_pressure_diastolic'
+            WHERE s.metric = 'blood_pressure_systolic'
+            ORDER BY 1, 2`;
   }
+  return `SELECT to_char(x.day, 'YYYY-MM-DD') AS day, x.unit, x.samples AS count,
+            x.low AS min, x.total / x.samples AS avg, x.high AS max, ${sum} AS sum
+          FROM (${ROLLED_DAYS}) x ORDER BY 1, 2`;
 }
 
 export const MAX_DAYS = 3660;
@@ -180,10 +191,11 @@ export function dayIn(now: Date, tz: string): string {
 }
 
 /**
- * Per-day aggregates of one metric over the last `days` calendar days (today included) in `tz`.
- * heart_rate: min of min_bpm, avg of avg_bpm, max of max_bpm; blood_pressure: systolic in
- * min/avg/max plus `diastolic`; sleep_analysis: sleep_metrics.total_sleep; any other name:
- * activity_metrics.qty of that metric.
+ * Per-day aggregates of one metric over the last `days` calendar days (today included) in `tz`,
+ * read from the rollups (see ROLLED_DAYS). heart_rate: min of min_bpm, avg of avg_bpm, max of
+ * max_bpm; blood_pressure: systolic in min/avg/max plus `diastolic`; sleep_analysis:
+ * sleep_metrics.total_sleep; any other name: activity_metrics.qty of that metric. For cumulative
+ * metrics (steps, energy, distance, ...) count/min/avg/max/sum are over the counted source only.
  */
 export async function dailyStats(
   db: Queryable,
@@ -194,9 +206,9 @@ export async function dailyStats(
   tz = 'UTC',
 ): Promise<DailyStats> {
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) throw new RangeError(`days must be 1..${MAX_DAYS}, got ${days}`);
-  const params = [userId, metric, now.toISOString(), days, tz];
+  const params = [userId, rollupMetrics(metric), now.toISOString(), days, tz];
   const [bounds, { rows }] = await Promise.all([
-    db.query(`SELECT ${BOUNDS.from} AS "from", ${BOUNDS.to} AS "to" FROM (SELECT $1::bigint, $2::text) p`, params),
+    db.query(`SELECT ${BOUNDS.from} AS "from", ${BOUNDS.to} AS "to" FROM (SELECT $1::bigint, $2::text[]) p`, params),
     db.query(dailySql(metric), params),
   ]);
   return {
@@ -208,7 +220,7 @@ export async function dailyStats(
     rows: rows.map((r) => {
       const row: DailyRow = {
         day: r.day,
-        unit: r.unit ?? null,
+        unit: r.unit === '' ? null : (r.unit ?? null),
         count: Number(r.count),
         min: num(r.min),
         avg: num(r.avg),

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { citusState, distribute, distributeSql } from '../db/distribute.js';
 import { appliedMigrations, loadMigrations } from '../db/migrations.js';
+import { ConfigError } from '../errors.js';
 import { addDbOptions, printJson, withDatabase, type DbOptions } from './context.js';
 
 export function dbCommand(): Command {
@@ -39,5 +41,36 @@ export function dbCommand(): Command {
       );
     },
   );
+  addDbOptions(
+    cmd
+      .command('distribute')
+      .description('spread the tables over a Citus cluster by user_id (run on the coordinator)')
+      .option('--print', 'only print the SQL it would run (works without Citus)')
+      .addHelpText(
+        'after',
+        `
+Needs the citus extension in this database (CREATE EXTENSION citus on the coordinator, workers
+added with citus_add_node). Without it nothing is changed and the command exits 1. The steps
+and what changes for partitions and rollups are in docs/scale-out.md.
+
+Examples:
+  $ healthexport db distribute --print
+  $ DATABASE_URL=postgres://coordinator/health healthexport db distribute`,
+      ),
+  ).action(async (o: DbOptions & { print?: boolean }) => {
+    if (o.print) return console.log(distributeSql().map((s) => `${s};`).join('\n'));
+    await withDatabase(o, async (db) => {
+      const citus = await citusState(db.pool);
+      if (!citus.installed) {
+        throw new ConfigError(
+          citus.available
+            ? 'the citus extension is available but not created in this database: run CREATE EXTENSION citus on the coordinator, add workers (citus_add_node), then run this again; nothing was changed'
+            : 'this PostgreSQL has no citus extension, so the tables cannot be distributed; nothing was changed (docs/scale-out.md; see the SQL with --print)',
+        );
+      }
+      const done = await distribute(db.pool);
+      console.log(`distributed with Citus ${citus.installed}: ${done.length} statements`);
+    });
+  });
   return cmd;
 }

@@ -6,6 +6,7 @@ import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { partitionsCommand } from './partitions.js';
 import { rejectsCommand } from './rejects.js';
+import { rollupsCommand, sourcesCommand } from './rollups.js';
 import { serveCommand } from './serve.js';
 import { summaryCommand } from './summary.js';
 import { keysCommand, usersCommand } from './users.js';
@@ -30,6 +31,8 @@ Examples:
   program.addCommand(partitionsCommand());
   program.addCommand(rejectsCommand());
   program.addCommand(summaryCommand());
+  program.addCommand(rollupsCommand());
+  program.addCommand(sourcesCommand());
   program.addCommand(cacheCommand());
   program.addCommand(serveCommand());
   program.addCommand(usersCommand());

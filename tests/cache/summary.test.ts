@@ -16,6 +16,7 @@ import type { ImportSummary } from '../../src/import/summary.js';
 import { emptyCounts, type Counts } from '../../src/load/outcome.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { userIdByName } from '../../src/db/users.js';
+import { rebuildRollups } from '../../src/rollups/rebuild.js';
 
 const redisUrl = inject('redisUrl');
 const base = `he-test-${randomBytes(5).toString('hex')}`;
@@ -50,6 +51,8 @@ async function setSteps(userId: number, at: string, qty: number): Promise<void> 
      ON CONFLICT (user_id, metric, recorded_at, source) DO UPDATE SET qty = EXCLUDED.qty`,
     [userId, at, qty],
   );
+  // Summaries read the rollups, which imports keep; rows written behind the importer need a rebuild.
+  await rebuildRollups(db.pool, userId);
 }
 
 beforeAll(async () => {
@@ -87,6 +90,7 @@ beforeAll(async () => {
      VALUES ($1, '2025-06-14T06:00:00Z', 'w1', 'Outdoor Run', '2025-06-14T06:30:00Z', 1800, 5.2, 'km', 2, false)`,
     [alice],
   );
+  await rebuildRollups(db.pool, alice);
   raw = new Redis(redisUrl, { lazyConnect: true });
   await raw.connect();
 });

@@ -1,0 +1,99 @@
+/**
+ * Which stored rows feed the rollups, and as what: every base table that rolls up is read as
+ * rows of (metric, at, source, unit, value, low, high), so one aggregation serves them all.
+ *
+ * - activity_metrics: each metric by its own name; qty is value, low and high (text-only samples,
+ *   such as a headache's "Mild", have no qty and do not roll up).
+ * - heart_rate_metrics: `heart_rate`; value is the sample's avg, low/high its min/max.
+ * - blood_pressure_metrics: `blood_pressure_systolic` and `blood_pressure_diastolic`.
+ * - sleep_metrics: `sleep_analysis`, a night's total sleep.
+ */
+
+export interface RollupInput {
+  table: string;
+  timeColumn: string;
+  /** activity_metrics: the column naming the metric, so touched spans are tracked per metric. */
+  seriesColumn: string | null;
+  /** Tables without a series column: the metric names they roll up into. */
+  metrics: readonly string[];
+  /** (metric, value, low, high) expressions over alias x, one SELECT each. */
+  selects: readonly (readonly [string, string, string, string])[];
+  where: string | null;
+}
+
+const INPUTS: readonly RollupInput[] = [
+  {
+    table: 'activity_metrics',
+    timeColumn: 'recorded_at',
+    seriesColumn: 'metric',
+    metrics: [],
+    selects: [['x.metric', 'x.qty', 'x.qty', 'x.qty']],
+    where: 'x.qty IS NOT NULL',
+  },
+  {
+    table: 'heart_rate_metrics',
+    timeColumn: 'recorded_at',
+    seriesColumn: null,
+    metrics: ['heart_rate'],
+    selects: [["'heart_rate'", 'x.avg_bpm', 'coalesce(x.min_bpm, x.avg_bpm)', 'coalesce(x.max_bpm, x.avg_bpm)']],
+    where: null,
+  },
+  {
+    table: 'blood_pressure_metrics',
+    timeColumn: 'recorded_at',
+    seriesColumn: null,
+    metrics: ['blood_pressure_systolic', 'blood_pressure_diastolic'],
+    selects: [
+      ["'blood_pressure_systolic'", 'x.systolic', 'x.systolic', 'x.systolic'],
+      ["'blood_pressure_diastolic'", 'x.diastolic', 'x.diastolic', 'x.diastolic'],
+    ],
+    where: null,
+  },
+  {
+    table: 'sleep_metrics',
+    timeColumn: 'recorded_at',
+    seriesColumn: null,
+    metrics: ['sleep_analysis'],
+    selects: [["'sleep_analysis'", 'x.total_sleep', 'x.total_sleep', 'x.total_sleep']],
+    where: 'x.total_sleep IS NOT NULL',
+  },
+];
+
+const BY_TABLE = new Map(INPUTS.map((i) => [i.table, i]));
+
+/** The rollup input of a base table, or undefined for tables that do not roll up. */
+export function rollupInput(table: string): RollupInput | undefined {
+  return BY_TABLE.get(table);
+}
+
+export function rollupInputs(): readonly RollupInput[] {
+  return INPUTS;
+}
+
+/**
+ * The input rows of one table for user $1. `join` (optional) restricts them: SQL joined to
+ * alias x, e.g. spans in a CTE `r`.
+ */
+export function inputRowsSql(input: RollupInput, join = ''): string {
+  const where = ['x.user_id = $1', input.where].filter(Boolean).join(' AND ');
+  return input.selects
+    .map(
+      ([metric, value, low, high]) =>
+        `SELECT ${metric}::text AS metric, x.${input.timeColumn} AS at, x.source, coalesce(x.unit, '') AS unit,
+                ${value}::float8 AS value, ${low}::float8 AS low, ${high}::float8 AS high
+         FROM ${input.table} x ${join} WHERE ${where}`,
+    )
+    .join('\nUNION ALL\n');
+}
+
+/** Quarter-hour start of an instant, in SQL (15-minute bins from the Unix epoch). */
+export const QUARTER = (col: string): string => `date_bin('15 minutes', ${col}, '1970-01-01 00:00:00+00')`;
+
+/** Aggregates input rows (CTE or subquery `i`) into rollup_quarters rows for user $1. */
+export function insertQuartersSql(inputRows: string): string {
+  return `INSERT INTO rollup_quarters (user_id, metric, bucket, source, unit, priority, samples, total, low, high)
+    SELECT $1, i.metric, ${QUARTER('i.at')}, i.source, i.unit, healthexport_source_rank(p.patterns, i.source),
+           count(*), sum(i.value), min(i.low), max(i.high)
+    FROM (${inputRows}) i CROSS JOIN (SELECT healthexport_source_patterns($1) AS patterns) p
+    GROUP BY i.metric, ${QUARTER('i.at')}, i.source, i.unit, p.patterns`;
+}

@@ -1,0 +1,105 @@
+/**
+ * Brings the rollups of some spans of time up to date with the rows stored there, inside the
+ * caller's transaction: the quarters of the spans are recomputed from the rows (not adjusted by
+ * deltas, so an update that lowers a minimum is right too), then the days that contain them, in
+ * UTC and in every zone kept for the user.
+ *
+ * Recomputing touches only rows in the spans. The writer passes spans that hold just the batch
+ * it wrote (a fresh month's rows, or the rows that staging found new or changed), so the cost
+ * follows the batch, not the history.
+ *
+ * Concurrency: two transactions refreshing the same quarter of the same user could each miss
+ * the other's uncommitted rows; a transaction-scoped advisory lock per (user, table) taken
+ * before recomputing makes the second wait, and in READ COMMITTED its statements then see the
+ * first one's rows. Batches of one table of one import run one after another anyway.
+ */
+import type pg from 'pg';
+import { inputRowsSql, insertQuartersSql, type RollupInput } from './inputs.js';
+import type { Spans } from './spans.js';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** Spans as a CTE `r(series, lo, hi)` from parameters $2..$4. */
+const SPANS_CTE = `r AS (SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS r(series, lo, hi))`;
+
+function spanJoin(input: RollupInput): string {
+  const series = input.seriesColumn ? `x.${input.seriesColumn} = r.series AND ` : '';
+  return `JOIN r ON ${series}x.${input.timeColumn} >= r.lo AND x.${input.timeColumn} < r.hi`;
+}
+
+/** Spans as (metric, lo, hi): the series itself, or each metric of a table without series. */
+function metricSpans(input: RollupInput): string {
+  return input.seriesColumn
+    ? `SELECT r.series AS metric, r.lo, r.hi FROM r`
+    : `SELECT mm.metric, r.lo, r.hi FROM r CROSS JOIN unnest($5::text[]) AS mm(metric)`;
+}
+
+/** The local days (per kept zone) that the spans touch, with their bounds: CTE `w`. */
+function touchedDaysCtes(input: RollupInput): string {
+  return `${SPANS_CTE},
+    m AS (${metricSpans(input)}),
+    z AS (SELECT 'UTC'::text AS tz UNION SELECT tz FROM rollup_zones WHERE user_id = $1),
+    d AS (SELECT DISTINCT z.tz, m.metric, g::date AS day
+          FROM m CROSS JOIN z
+          CROSS JOIN generate_series((m.lo AT TIME ZONE z.tz)::date,
+                                     ((m.hi - interval '1 microsecond') AT TIME ZONE z.tz)::date, interval '1 day') g),
+    w AS (SELECT d.tz, d.metric, d.day, d.day::timestamp AT TIME ZONE d.tz AS starts_at,
+                 (d.day + 1)::timestamp AT TIME ZONE d.tz AS ends_at FROM d)`;
+}
+
+/** Inserts the day rows of CTE `w` (tz, metric, day, starts_at, ends_at) from rollup_counted. */
+export const INSERT_DAYS_FROM_W = `INSERT INTO rollup_days (user_id, tz, metric, starts_at, unit, day, samples, total, low, high)
+    SELECT $1, w.tz, w.metric, w.starts_at, s.unit, w.day, s.samples, s.total, s.low, s.high
+    FROM w CROSS JOIN LATERAL (
+      SELECT c.unit, sum(c.samples)::int AS samples, sum(c.total) AS total, min(c.low) AS low, max(c.high) AS high
+      FROM rollup_counted c
+      WHERE c.user_id = $1 AND c.metric = w.metric AND c.bucket >= w.starts_at AND c.bucket < w.ends_at
+      GROUP BY c.unit
+    ) s`;
+
+export interface RefreshSql {
+  lock: string;
+  deleteQuarters: string;
+  insertQuarters: string;
+  deleteDays: string;
+  insertDays: string;
+}
+
+const sqlCache = new Map<string, RefreshSql>();
+
+export function refreshSql(input: RollupInput): RefreshSql {
+  let sql = sqlCache.get(input.table);
+  if (sql) return sql;
+  const metricMatch = input.seriesColumn ? 'q.metric = r.series' : 'q.metric = ANY ($5::text[])';
+  sql = {
+    lock: `SELECT pg_advisory_xact_lock(hashtext('rollups:${input.table}:' || $1::bigint))`,
+    deleteQuarters: `WITH ${SPANS_CTE}
+      DELETE FROM rollup_quarters q USING r
+      WHERE q.user_id = $1 AND ${metricMatch} AND q.bucket >= r.lo AND q.bucket < r.hi`,
+    insertQuarters: `WITH ${SPANS_CTE} ${insertQuartersSql(inputRowsSql(input, spanJoin(input)))}`,
+    deleteDays: `WITH ${touchedDaysCtes(input)}
+      DELETE FROM rollup_days t USING w
+      WHERE t.user_id = $1 AND t.tz = w.tz AND t.metric = w.metric AND t.starts_at = w.starts_at`,
+    insertDays: `WITH ${touchedDaysCtes(input)} ${INSERT_DAYS_FROM_W}`,
+  };
+  sqlCache.set(input.table, sql);
+  return sql;
+}
+
+/**
+ * Recomputes the quarters and days of `spans` for one user from the stored rows. Runs on the
+ * caller's client, inside its transaction.
+ */
+export async function refreshSpans(db: Queryable, userId: number, input: RollupInput, spans: Spans): Promise<void> {
+  if (!spans.series.length) return;
+  const sql = refreshSql(input);
+  const params: unknown[] = [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)];
+  const withMetrics = input.seriesColumn ? params : [...params, input.metrics];
+  await db.query(sql.lock, [userId]);
+  await db.query(sql.deleteQuarters, withMetrics);
+  await db.query(sql.insertQuarters, params);
+  await db.query(sql.deleteDays, withMetrics);
+  await db.query(sql.insertDays, withMetrics);
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();

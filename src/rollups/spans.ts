@@ -1,0 +1,107 @@
+/**
+ * Spans of time whose rollups a write touched: per series (a metric of activity_metrics, '' for
+ * tables with fixed metrics), whole quarter-hours [lo, hi), merged so no two overlap (an input
+ * row joined to two overlapping spans would be counted twice).
+ */
+import type pg from 'pg';
+
+export interface Spans {
+  series: string[];
+  /** Epoch ms, multiples of 15 minutes; hi exclusive. */
+  lo: number[];
+  hi: number[];
+}
+
+export const QUARTER_MS = 900_000;
+
+interface Span {
+  series: string;
+  lo: number;
+  hi: number;
+}
+
+export function mergeSpans(items: Span[]): Spans {
+  const sorted = [...items].sort((a, b) => (a.series < b.series ? -1 : a.series > b.series ? 1 : a.lo - b.lo));
+  const out: Spans = { series: [], lo: [], hi: [] };
+  for (const s of sorted) {
+    const last = out.series.length - 1;
+    if (last >= 0 && out.series[last] === s.series && s.lo <= out.hi[last]) {
+      out.hi[last] = Math.max(out.hi[last], s.hi);
+    } else {
+      out.series.push(s.series);
+      out.lo.push(s.lo);
+      out.hi.push(s.hi);
+    }
+  }
+  return out;
+}
+
+/** The quarter-aligned span [floor(min), floor(max) + 15 min) of instants from min to max. */
+export function quarterSpan(series: string, minMs: number, maxMs: number): Span {
+  return {
+    series,
+    lo: Math.floor(minMs / QUARTER_MS) * QUARTER_MS,
+    hi: (Math.floor(maxMs / QUARTER_MS) + 1) * QUARTER_MS,
+  };
+}
+
+/** Undoes COPY text escaping of one field (metric names are data and may hold anything). */
+function unescapeCopy(field: string): string {
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+}
+
+function fieldAt(line: string, index: number): string {
+  let start = 0;
+  for (let i = 0; i < index; i++) start = line.indexOf('\t', start) + 1;
+  const end = line.indexOf('\t', start);
+  return end < 0 ? line.slice(start) : line.slice(start, end);
+}
+
+/**
+ * Spans of rendered COPY lines (the columns between user_id and ingestion_id). Without a series
+ * column the batch's own time bounds are the span. With one, each series' earliest and latest
+ * instants are found by comparing the ISO texts (UTC, same layout: text order is time order to
+ * the second, and a second never straddles a quarter), then parsed once per series.
+ */
+export function spansOfLines(
+  lines: readonly string[],
+  columns: readonly string[],
+  timeColumn: string,
+  seriesColumn: string | null,
+  minTime: number,
+  maxTime: number,
+): Spans {
+  if (!lines.length) return { series: [], lo: [], hi: [] };
+  if (!seriesColumn) return mergeSpans([quarterSpan('', minTime, maxTime)]);
+  const si = columns.indexOf(seriesColumn);
+  const ti = columns.indexOf(timeColumn);
+  const bounds = new Map<string, { min: string; max: string }>();
+  for (const line of lines) {
+    const series = fieldAt(line, si);
+    const t = fieldAt(line, ti);
+    const b = bounds.get(series);
+    if (!b) bounds.set(series, { min: t, max: t });
+    else if (t < b.min) b.min = t;
+    else if (t > b.max) b.max = t;
+  }
+  return mergeSpans([...bounds].map(([s, b]) => quarterSpan(unescapeCopy(s), Date.parse(b.min), Date.parse(b.max))));
+}
+
+/**
+ * Spans of the rows in a staging table: every quarter-hour holding one of them. A sparse update
+ * (one changed value a year) thus recomputes one quarter, not the year between.
+ */
+export async function spansOfStaged(
+  db: Pick<pg.PoolClient, 'query'>,
+  staged: string,
+  timeColumn: string,
+  seriesColumn: string | null,
+): Promise<Spans> {
+  const series = seriesColumn ?? `''`;
+  const { rows } = await db.query(
+    `SELECT ${series} AS series, (floor(extract(epoch FROM ${timeColumn}) / 900) * 900000)::float8 AS q
+     FROM ${staged} GROUP BY 1, 2`,
+  );
+  return mergeSpans(rows.map((r) => ({ series: r.series as string, lo: Number(r.q), hi: Number(r.q) + QUARTER_MS })));
+}

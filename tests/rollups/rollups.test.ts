@@ -1,0 +1,204 @@
+/**
+ * Rollups against real PostgreSQL: what the importer keeps batch by batch equals what a rebuild
+ * computes from the rows, after imports, updates, re-imports and rejected records; overlapping
+ * devices count once; days come out right in half-hour and 45-minute zones.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dailyStats } from '../../src/cache/summary-sql.js';
+import { userIdByName } from '../../src/db/users.js';
+import { importSource } from '../../src/import/run-import.js';
+import { resolveInputs } from '../../src/input/open-input.js';
+import { addZone, rebuildRollups, setSourcePriority } from '../../src/rollups/rebuild.js';
+import { mergeSpans, spansOfLines } from '../../src/rollups/spans.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { hae, stringSource } from '../support/inputs.js';
+
+const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ migrate: true });
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function importFile(file: string, user: string, batchRows = 25_000) {
+  const [src] = await resolveInputs([path.join(EXAMPLES, file)]);
+  return importSource(src, { pool: db.pool, user, batchRows });
+}
+
+/** Every rollup row of a user, rounded where float sums may differ in the last bits by order. */
+async function snapshot(userId: number) {
+  const q = await db.pool.query(
+    `SELECT metric, bucket, source, unit, priority, samples, round(total::numeric, 6) AS total, low, high
+     FROM rollup_quarters WHERE user_id = $1 ORDER BY metric, bucket, source, unit`,
+    [userId],
+  );
+  const d = await db.pool.query(
+    `SELECT tz, metric, starts_at, unit, day, samples, round(total::numeric, 6) AS total, low, high
+     FROM rollup_days WHERE user_id = $1 ORDER BY tz, metric, starts_at, unit`,
+    [userId],
+  );
+  return { quarters: q.rows, days: d.rows };
+}
+
+describe('kept by every import', () => {
+  it('equals a rebuild after imports, an update, re-imports, rejects and small batches', async () => {
+    await importFile('sample-export.json', 'seq', 7); // many small batches: spans meet at their edges
+    const userId = (await userIdByName(db.pool, 'seq'))!;
+    await addZone(db.pool, userId, 'Asia/Kathmandu'); // +05:45, kept from here on
+    const later = await importFile('sample-export-later.json', 'seq'); // inserts and one update (09:00 steps 212 -> 655)
+    expect(later.tables.activity_metrics.updated).toBe(1);
+    const older = await importFile('sample-export.json', 'seq'); // the older file wins back its 09:00 value
+    expect([older.totals.inserted, older.totals.updated]).toEqual([0, 1]);
+    const again = await importFile('sample-export.json', 'seq'); // changes nothing
+    expect(again.totals.inserted + again.totals.updated).toBe(0);
+    const bad = await importFile('bad-records.json', 'seq', 3); // rejected rows roll back with their half-batches
+    expect(bad.totals.rejected).toBeGreaterThan(0);
+    await importFile('sleep-unaggregated.json', 'seq');
+
+    const incremental = await snapshot(userId);
+    expect(incremental.quarters.length).toBeGreaterThan(200);
+    expect(new Set(incremental.days.map((d) => d.tz))).toEqual(new Set(['UTC', 'Asia/Kathmandu']));
+    const steps = incremental.days.filter((d) => d.metric === 'step_count' && d.tz === 'UTC');
+    expect(steps.map((d) => Number(d.total)).reduce((a, b) => a + b)).toBeGreaterThan(0);
+
+    await rebuildRollups(db.pool, userId);
+    expect(await snapshot(userId)).toEqual(incremental);
+  });
+
+  it('an update moves the rollup; the same file again leaves it as it was', async () => {
+    await importFile('sample-export.json', 'upd');
+    const userId = (await userIdByName(db.pool, 'upd'))!;
+    const dayOf = async () =>
+      (await db.pool.query(
+        `SELECT total FROM rollup_days WHERE user_id = $1 AND tz = 'UTC' AND metric = 'step_count' AND day = '2024-03-11'`,
+        [userId],
+      )).rows[0].total as number;
+    const before = await dayOf();
+    await importFile('sample-export-later.json', 'upd');
+    const after = await dayOf();
+    // The later export completes 09:00 (212 -> 655) and adds 10:00-12:00 (still 2024-03-11 in UTC until 17:00 PDT).
+    const added = await db.pool.query(
+      `SELECT sum(qty) AS s FROM activity_metrics WHERE user_id = $1 AND metric = 'step_count'
+       AND recorded_at >= '2024-03-11T00:00Z' AND recorded_at < '2024-03-12T00:00Z'`,
+      [userId],
+    );
+    expect(after).toBe(Number(added.rows[0].s));
+    expect(after - before).toBeGreaterThanOrEqual(655 - 212);
+    await importFile('sample-export-later.json', 'upd');
+    expect(await dayOf()).toBe(after);
+  });
+});
+
+describe('devices that overlap', () => {
+  const watch = 'Jane’s Apple Watch';
+  const phone = 'Jane’s iPhone';
+  const file = hae({
+    metrics: [
+      {
+        name: 'step_count',
+        units: 'count',
+        data: [
+          // 10:00-10:15 both devices counted the same walk; 14:00 the watch was off.
+          { date: '2024-05-01 10:00:00 +0000', qty: 1000, source: phone },
+          { date: '2024-05-01 10:05:00 +0000', qty: 900, source: watch },
+          { date: '2024-05-01 14:00:00 +0000', qty: 300, source: phone },
+          { date: '2024-05-01 15:00:00 +0000', qty: 50, source: 'Pedometer++' },
+        ],
+      },
+      {
+        name: 'heart_rate',
+        units: 'count/min',
+        data: [
+          { date: '2024-05-01 10:00:00 +0000', Min: 60, Avg: 70, Max: 80, source: watch },
+          { date: '2024-05-01 10:00:00 +0000', Min: 90, Avg: 100, Max: 110, source: 'Polar H10' },
+        ],
+      },
+    ],
+  });
+
+  it('an iPhone and a Watch counting the same 15 minutes count once (the Watch); heart rate uses both', async () => {
+    await importSource(stringSource(file), { pool: db.pool, user: 'pair' });
+    const userId = (await userIdByName(db.pool, 'pair'))!;
+    const now = new Date('2024-05-01T20:00:00Z');
+    const steps = await dailyStats(db.pool, userId, 'step_count', 1, now);
+    expect(steps.rows).toEqual([{ day: '2024-05-01', unit: 'count', count: 3, min: 50, avg: 1250 / 3, max: 900, sum: 1250 }]);
+    const hr = await dailyStats(db.pool, userId, 'heart_rate', 1, now);
+    expect(hr.rows[0]).toMatchObject({ count: 2, min: 60, avg: 85, max: 110 });
+
+    // The user prefers the phone: the shared quarter now counts the phone's 1000.
+    expect(await setSourcePriority(db.pool, userId, ['iPhone', 'Watch'])).toBeGreaterThan(0);
+    expect((await dailyStats(db.pool, userId, 'step_count', 1, now)).rows[0].sum).toBe(1350);
+    // A zone not kept is answered from the quarters, with the same rule.
+    expect((await dailyStats(db.pool, userId, 'step_count', 1, now, 'Europe/Paris')).rows[0].sum).toBe(1350);
+    await setSourcePriority(db.pool, userId, null);
+    expect((await dailyStats(db.pool, userId, 'step_count', 1, now)).rows[0].sum).toBe(1250);
+  });
+});
+
+describe('days in any zone', () => {
+  it('split at local midnight in +05:30 and +05:45 zones, kept or not', async () => {
+    // 18:29 and 18:31 UTC fall on two days in India (midnight is 18:30 UTC), one day in UTC.
+    const text = hae({
+      metrics: [
+        {
+          name: 'step_count',
+          units: 'count',
+          data: [
+            { date: '2024-05-01 18:10:00 +0000', qty: 5, source: 'iPhone' },
+            { date: '2024-05-01 18:29:00 +0000', qty: 10, source: 'iPhone' },
+            { date: '2024-05-01 18:31:00 +0000', qty: 20, source: 'iPhone' },
+          ],
+        },
+      ],
+    });
+    await importSource(stringSource(text), { pool: db.pool, user: 'india' });
+    const userId = (await userIdByName(db.pool, 'india'))!;
+    const now = new Date('2024-05-02T12:00:00Z');
+    const days = async (tz: string) => (await dailyStats(db.pool, userId, 'step_count', 2, now, tz)).rows.map((r) => [r.day, r.sum]);
+    expect(await days('UTC')).toEqual([['2024-05-01', 35]]);
+    expect(await days('Asia/Kolkata')).toEqual([['2024-05-01', 15], ['2024-05-02', 20]]);
+    // Kathmandu's midnight is 18:15 UTC.
+    expect(await days('Asia/Kathmandu')).toEqual([['2024-05-01', 5], ['2024-05-02', 30]]);
+    await addZone(db.pool, userId, 'Asia/Kolkata');
+    expect(await days('Asia/Kolkata')).toEqual([['2024-05-01', 15], ['2024-05-02', 20]]);
+  });
+
+  it('15-minute buckets suffice: every local midnight of every zone PostgreSQL knows falls on one since 1980', async () => {
+    // Sampled on the 1st of every month: an offset in force for a season shows on some 1st.
+    const { rows } = await db.pool.query(
+      `SELECT name, min(d) AS first
+       FROM pg_timezone_names, generate_series('1980-01-01'::date, '2040-12-01'::date, interval '1 month') d
+       WHERE name !~ '^(posix|right)/' AND extract(epoch FROM d::timestamp AT TIME ZONE name)::bigint % 900 <> 0
+       GROUP BY name`,
+    );
+    const zones = await db.pool.query(`SELECT count(*)::int AS n FROM pg_timezone_names WHERE name !~ '^(posix|right)/'`);
+    expect(zones.rows[0].n).toBeGreaterThan(300);
+    expect(rows).toEqual([]);
+  });
+});
+
+describe('spans of a batch', () => {
+  it('per metric, quarter-aligned, merged so no row is counted twice', () => {
+    const lines = [
+      'step_count\t2024-05-01T10:07:00Z\tx',
+      'heart\\trate\t2024-05-01T09:00:00.500Z\tx', // an escaped tab in a metric name
+      'step_count\t2024-05-01T09:59:59.999Z\tx',
+      'step_count\t2024-05-01T10:07:00.250Z\tx',
+    ];
+    const s = spansOfLines(lines, ['metric', 'recorded_at', 'source'], 'recorded_at', 'metric', 0, 0);
+    expect(s.series).toEqual(['heart\trate', 'step_count']);
+    expect(s.lo.map((t) => new Date(t).toISOString())).toEqual(['2024-05-01T09:00:00.000Z', '2024-05-01T09:45:00.000Z']);
+    expect(s.hi.map((t) => new Date(t).toISOString())).toEqual(['2024-05-01T09:15:00.000Z', '2024-05-01T10:15:00.000Z']);
+    expect(mergeSpans([
+      { series: 'a', lo: 0, hi: 900_000 },
+      { series: 'a', lo: 900_000, hi: 1_800_000 },
+      { series: 'a', lo: 3_600_000, hi: 4_500_000 },
+    ])).toEqual({ series: ['a', 'a'], lo: [0, 3_600_000], hi: [1_800_000, 4_500_000] });
+  });
+});
