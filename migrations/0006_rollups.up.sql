@@ -98,6 +98,8 @@ WHERE NOT EXISTS (SELECT 1 FROM cumulative_metrics c WHERE c.metric = q.metric)
      WHERE b.user_id = q.user_id AND b.metric = q.metric AND b.bucket = q.bucket
        AND (b.priority, b.source) < (q.priority, q.source));
 
+CREATE INDEX rollup_quarters_brin ON rollup_quarters USING brin (bucket);
+
 -- Zones whose days are kept in rollup_days, besides UTC (kept for everyone).
 CREATE TABLE rollup_zones (
   user_id  bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,

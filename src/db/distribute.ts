@@ -69,11 +69,16 @@ export async function citusState(db: Pick<pg.Pool, 'query'>): Promise<CitusState
   return { installed: rows[0].installed ?? null, available: rows[0].available };
 }
 
-/** Tables of the schema (partitions excluded: they follow their parent), for the coverage check. */
+/**
+ * Tables of the schema, for the coverage check: partitions excluded (they follow their parent),
+ * and tables of extensions (PostGIS's spatial_ref_sys: Citus handles those itself).
+ */
 export async function schemaTables(db: Pick<pg.Pool, 'query'>): Promise<string[]> {
   const { rows } = await db.query(
     `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+     ORDER BY 1`,
   );
   return rows.map((r) => r.relname as string);
 }
