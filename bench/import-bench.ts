@@ -22,6 +22,7 @@ import { readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateExport, parseSize } from '../examples/generate.js';
+import { dashboardBench } from './dashboard-bench.js';
 import { importOnce as importWith, type Measured } from './measure.js';
 import {
   adminUrl as adminUrlArg,
@@ -76,10 +77,11 @@ interface SizeResult {
   ceiling: Awaited<ReturnType<typeof copyCeiling>>;
 }
 
-const importOnce = (file: string, url: string, label: string) =>
-  importWith({ bin, input: file, url, adminUrl, dbName: DB, label, profile, work, functions: flag('functions') });
+const importOnce = (file: string, url: string, label: string, extraArgs: string[] = []) =>
+  importWith({ bin, input: file, url, adminUrl, dbName: DB, label, profile, work, functions: flag('functions'), extraArgs });
 
 const generated: string[] = [];
+const rollupLines: string[] = [];
 const results: SizeResult[] = [];
 for (const size of sizes) {
   const file = path.join(work, `export-${size}.json`);
@@ -91,6 +93,20 @@ for (const size of sizes) {
   const second = await importOnce(file, url, `${mbOf(size)} second import`);
   console.error(`bench: ${mbOf(size)} second import ${second.seconds.toFixed(1)} s`);
   const stored = await rowCounts(url);
+  // The health data side, on the largest size: dashboard queries and summary over the rollups,
+  // then the import again with rollups left to one rebuild at the end (= the import without them).
+  if (size === sizes[sizes.length - 1] && !flag('no-rollups-bench')) {
+    const dash = await dashboardBench(url);
+    const endUrl = await freshDatabase(adminUrl, `${DB}_end`);
+    const end = await importWith({ bin, input: file, url: endUrl, adminUrl, dbName: `${DB}_end`, label: 'rollups end', profile: false, work, extraArgs: ['--rollups', 'end'] });
+    await dropDatabase(adminUrl, `${DB}_end`);
+    const kept = first.s.durationMs / 1000;
+    const without = end.s.durationMs / 1000;
+    rollupLines.push(
+      `  rollups (${mbOf(size)}, import time inside the CLI): kept per batch ${kept.toFixed(1)} s; with --rollups end the import alone (no rollups) ${without.toFixed(1)} s, then one rebuild ${(end.seconds - without).toFixed(1)} s (CLI wall minus import); per-batch upkeep ${(((kept - without) / without) * 100).toFixed(0)} % of the import without it`,
+      ...dash.lines,
+    );
+  }
   const ceiling = await copyCeiling(adminUrl, url, `${DB}_copy`, work);
   results.push({ bytes: statSync(file).size, records: meta.totalRecords, first, second, stored, ceiling });
   await dropDatabase(adminUrl, DB);
@@ -171,7 +187,8 @@ ${rows.map(line).join('\n')}
   ceiling: psql \\copy of the rows each import stored, from text files, one table after another, partitions made beforehand
   CPU: user+sys CPU-seconds of the import process tree + of the PostgreSQL backends serving it
 ${results.map((r) => `  ${mbOf(r.bytes)}: rows stored ${fmt(r.stored)} (records read ${fmt(r.first.s.totals.read)}, rejected ${r.first.s.totals.rejected}); second import: unchanged ${fmt(r.second.s.totals.unchanged)}, inserted ${r.second.s.totals.inserted}, updated ${r.second.s.totals.updated}`).join('\n')}
-${naiveLine}`);
+${naiveLine}
+${rollupLines.join('\n')}`);
 if (results.length > 1) {
   const a = results[0];
   const b = results[results.length - 1];

@@ -6,6 +6,7 @@ import { timedWithCpu, type Timed } from './support.js';
 
 export interface ImportJson {
   status: string;
+  durationMs: number;
   totals: { read: number; inserted: number; updated: number; unchanged: number; rejected: number };
 }
 
@@ -24,12 +25,14 @@ export interface ImportRun {
   /** With profile: also the top functions by self time. */
   functions?: boolean;
   work: string;
+  /** More import options, e.g. ['--rollups', 'end']. */
+  extraArgs?: string[];
 }
 
 /** One import (the CLI's child included), with CPU and, when profiled, where the time went. */
 export async function importOnce(o: ImportRun): Promise<Measured> {
   const profDir = o.profile ? mkdtempSync(path.join(o.work, 'cpuprof-')) : null;
-  const args = ['import', o.input, '--json', '--user', 'bench'];
+  const args = ['import', o.input, '--json', '--user', 'bench', ...(o.extraArgs ?? [])];
   // --cpu-prof is not allowed in NODE_OPTIONS: when profiling, run what the CLI would run as its
   // import child directly (the bin runs the import in-process once the heap cap is set).
   const [cmd, argv] = profDir

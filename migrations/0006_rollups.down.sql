@@ -1,5 +1,5 @@
-DELETE FROM healthexport_partitioned_tables WHERE table_name = 'rollup_quarters';
 DROP TABLE rollup_days;
+DROP FUNCTION healthexport_local_days(timestamptz, timestamptz, text);
 DROP TABLE rollup_zones;
 DROP VIEW rollup_counted;
 DROP TABLE rollup_quarters;

@@ -140,7 +140,7 @@ const BOUNDS = {
  * Days come from the rollups, never from the raw rows: rollup_days when the zone is kept for the
  * user (UTC always; others after `rollups zones add`), else the same days computed from the
  * 15-minute rollup_counted (exact in every zone, slower over years). Either way cumulative
- * metrics count each 15 minutes once, from the best-ranked source (migration 0003).
+ * metrics count each 15 minutes once, from the best-ranked source (migration 0006).
  * The gate is an uncorrelated subquery, so PostgreSQL evaluates it once and runs one branch.
  */
 const KEPT = `($5::text = 'UTC' OR EXISTS (SELECT 1 FROM rollup_zones z WHERE z.user_id = $1 AND z.tz = $5::text))`;

@@ -1,5 +1,5 @@
 /** `import`: parses the options, runs each input through src/import, prints the summaries. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import ora from 'ora';
 import type pg from 'pg';
 import { openCache } from '../cache/cache.js';
@@ -11,6 +11,7 @@ import type { ImportSummary } from '../import/summary.js';
 import { resolveInputs, type InputSource } from '../input/open-input.js';
 import { IMPORT_JOB } from '../metrics/push.js';
 import { trackPool } from '../metrics/registry.js';
+import { rebuildRollups } from '../rollups/rebuild.js';
 import { addDbOptions, defaultUser, positiveInt, withDatabase, type DbOptions } from './context.js';
 import { formatBytes, renderTable } from './format.js';
 
@@ -24,6 +25,7 @@ interface ImportFlags extends DbOptions {
   redisUrl?: string;
   warm?: boolean;
   asOf?: number;
+  rollups: 'batch' | 'end';
 }
 
 /** 0 ok, 3 some records rejected, 2 an input unusable, 1 the database failed. */
@@ -91,6 +93,11 @@ export function importCommand(): Command {
       'when this data was current (e.g. 2024-06-30 or "2024-06-30 18:00:00 +0200"); stored values from a newer export are kept. Default: the export\'s own date (content or file name), else the file\'s mtime',
       asOfOption,
     )
+    .addOption(
+      new Option('--rollups <when>', 'keep the daily rollups per batch (batch), or rebuild the user\'s once when the input is loaded (end: for a first load of years)')
+        .choices(['batch', 'end'])
+        .default('batch'),
+    )
     .option('--pushgateway <url>', 'push run metrics to this Prometheus Pushgateway at the end (default: $PUSHGATEWAY_URL)')
     .addHelpText(
       'after',
@@ -149,11 +156,16 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
         knownPartitions,
         asOf: o.asOf,
         observer: { progress: spinner.update, ...metricsObserver },
+        rollups: o.rollups,
       });
     } finally {
       spinner.stop();
     }
     summaries.push(summary);
+    if (o.rollups === 'end' && pool && summary.userId !== null) {
+      const r = await rebuildRollups(pool, summary.userId);
+      console.error(`healthexport: rollups of ${o.user} rebuilt in ${(r.ms / 1000).toFixed(1)} s (${r.quarters} quarter-hour rows, ${r.days} day rows)`);
+    }
     await afterImport(summary, { pool, cache, warm: o.warm });
   }
   await cache?.close();

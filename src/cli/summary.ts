@@ -92,7 +92,10 @@ export function summaryCommand(): Command {
     .addHelpText(
       'after',
       `
-Days are calendar days in --tz (default UTC). Values come from the cache when it has them
+Days are calendar days in --tz (default UTC), read from the daily rollups (kept for UTC and
+the zones of "rollups zones add"; other zones are computed from the 15-minute rollups).
+Cumulative metrics (steps, distance, energy, ...) count each 15 minutes once, from the
+best-ranked source ("sources priority"). Values come from the cache when it has them
 (REDIS_URL), else from PostgreSQL; an import invalidates the importing user's summaries.
 
 Examples:

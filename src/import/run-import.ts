@@ -58,6 +58,8 @@ export interface ImportOptions {
    * (content, then file name), else the file's mtime, else the time received (./as-of.ts).
    */
   asOf?: number;
+  /** batch (default): every batch keeps the rollups; end: the caller rebuilds them afterwards. */
+  rollups?: 'batch' | 'end';
 }
 
 /**
@@ -134,7 +136,7 @@ class ImportRun {
     const userId = await ensureUser(pool, opts.user);
     const asOf = asOfBeforeReading(src, opts.asOf);
     const ingestion = await startIngestion(pool, { userId, source: src.name, sourceKind: src.kind, known: knownPartitions, asOf });
-    const ctx = { pool, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map(), asOf: ingestion.asOf.at };
+    const ctx = { pool, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map(), asOf: ingestion.asOf.at, rollups: opts.rollups !== 'end' };
     return new ImportRun(src, opts, ctx, ingestion);
   }
 

@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
-import { ensureRollupPartitions, refreshAfterCopy, refreshAfterMerge } from '../rollups/maintain.js';
+import { refreshAfterCopy, refreshAfterMerge } from '../rollups/maintain.js';
 import type { TableBatch } from './batch.js';
 import type { Counts } from './outcome.js';
 import type { Reject } from './rejects.js';
@@ -36,6 +36,8 @@ export interface WriteContext {
   /** The ingestion's "as of" instant, epoch ms (raw_ingestions.as_of, migration 5). */
   asOf: number;
   maxRetries?: number;
+  /** false: leave the rollups to one rebuild after the import (`import --rollups end`). */
+  rollups?: boolean;
 }
 
 export interface WriteResult {
@@ -181,19 +183,13 @@ async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number
   for (const r of rows) ctx.freshMonths.set(`${spec.table}:${r.m}`, !r.used);
 }
 
-async function writeDirect(
-  ctx: WriteContext,
-  spec: TableSpec,
-  lines: string[],
-  timer: CopyTimer,
-  bounds: { minTime: number; maxTime: number },
-): Promise<number> {
+async function writeDirect(ctx: WriteContext, spec: TableSpec, lines: string[], timer: CopyTimer): Promise<number> {
   const prefix = `${ctx.userId}	`;
   const suffix = `	${ctx.ingestionId}
 `;
   return inTransaction(ctx.pool, async (client) => {
     await copyLines(client, spec.table, spec, lines, prefix, suffix, timer);
-    await refreshAfterCopy(client, ctx.userId, spec, lines, bounds.minTime, bounds.maxTime);
+    if (ctx.rollups !== false) await refreshAfterCopy(client, ctx.userId, spec, lines);
     return lines.length;
   });
 }
@@ -240,7 +236,7 @@ async function writeStaging(
       const inserted = (await client.query(sql.insert)).rowCount ?? 0;
       const updated = inserted + unchanged === lines.length ? 0 : ((await client.query(sql.update)).rowCount ?? 0);
       // The staging table now holds the rows inserted or changed (and any skipped as older).
-      if (inserted + updated) await refreshAfterMerge(client, ctx.userId, spec, stageName(spec));
+      if (inserted + updated && ctx.rollups !== false) await refreshAfterMerge(client, ctx.userId, spec, stageName(spec));
       // What differs but was not updated: the stored row came from a newer export.
       return { inserted, updated, olderSkipped: lines.length - unchanged - inserted - updated };
     } catch (err) {
@@ -278,13 +274,12 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   let olderSkipped = 0;
   await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
   await withRetry(() => classifyMonths(ctx, spec, months), retries);
-  await withRetry(() => ensureRollupPartitions(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
 
   const fresh = months.every((m) => ctx.freshMonths.get(`${spec.table}:${m}`));
   let path: WriteResult['path'] = 'staging';
   if (fresh) {
     try {
-      counts.inserted += await withRetry(() => writeDirect(ctx, spec, batch.lines, timer, batch), retries);
+      counts.inserted += await withRetry(() => writeDirect(ctx, spec, batch.lines, timer), retries);
       path = 'direct';
     } catch (err) {
       if (pgCode(err) !== '23505' && !isDataError(err)) throw err;

@@ -19,6 +19,20 @@ export interface RollupInput {
   /** (metric, value, low, high) expressions over alias x, one SELECT each. */
   selects: readonly (readonly [string, string, string, string])[];
   where: string | null;
+  /**
+   * The same definition over rendered COPY lines, for aggregating a batch before it is sent:
+   * per select, the metric (a column or a fixed name), the value column and the low/high
+   * columns (NULL there: the value). `real` columns are rounded as PostgreSQL stores them.
+   */
+  lines: readonly LineSelect[];
+}
+
+export interface LineSelect {
+  metric: { column: string } | { name: string };
+  value: string;
+  low: string;
+  high: string;
+  real: boolean;
 }
 
 const INPUTS: readonly RollupInput[] = [
@@ -29,6 +43,7 @@ const INPUTS: readonly RollupInput[] = [
     metrics: [],
     selects: [['x.metric', 'x.qty', 'x.qty', 'x.qty']],
     where: 'x.qty IS NOT NULL',
+    lines: [{ metric: { column: 'metric' }, value: 'qty', low: 'qty', high: 'qty', real: false }],
   },
   {
     table: 'heart_rate_metrics',
@@ -37,6 +52,7 @@ const INPUTS: readonly RollupInput[] = [
     metrics: ['heart_rate'],
     selects: [["'heart_rate'", 'x.avg_bpm', 'coalesce(x.min_bpm, x.avg_bpm)', 'coalesce(x.max_bpm, x.avg_bpm)']],
     where: null,
+    lines: [{ metric: { name: 'heart_rate' }, value: 'avg_bpm', low: 'min_bpm', high: 'max_bpm', real: true }],
   },
   {
     table: 'blood_pressure_metrics',
@@ -48,6 +64,10 @@ const INPUTS: readonly RollupInput[] = [
       ["'blood_pressure_diastolic'", 'x.diastolic', 'x.diastolic', 'x.diastolic'],
     ],
     where: null,
+    lines: [
+      { metric: { name: 'blood_pressure_systolic' }, value: 'systolic', low: 'systolic', high: 'systolic', real: true },
+      { metric: { name: 'blood_pressure_diastolic' }, value: 'diastolic', low: 'diastolic', high: 'diastolic', real: true },
+    ],
   },
   {
     table: 'sleep_metrics',
@@ -56,6 +76,7 @@ const INPUTS: readonly RollupInput[] = [
     metrics: ['sleep_analysis'],
     selects: [["'sleep_analysis'", 'x.total_sleep', 'x.total_sleep', 'x.total_sleep']],
     where: 'x.total_sleep IS NOT NULL',
+    lines: [{ metric: { name: 'sleep_analysis' }, value: 'total_sleep', low: 'total_sleep', high: 'total_sleep', real: true }],
   },
 ];
 
@@ -89,11 +110,19 @@ export function inputRowsSql(input: RollupInput, join = ''): string {
 /** Quarter-hour start of an instant, in SQL (15-minute bins from the Unix epoch). */
 export const QUARTER = (col: string): string => `date_bin('15 minutes', ${col}, '1970-01-01 00:00:00+00')`;
 
-/** Aggregates input rows (CTE or subquery `i`) into rollup_quarters rows for user $1. */
+/**
+ * Aggregates input rows into rollup_quarters rows for user $1. The source's rank is computed per
+ * aggregated row, with the user's patterns read once (OFFSET 0 keeps PostgreSQL from folding
+ * that lookup into the scan, where it ran once per input row: 436 ms for 17 days of per-minute
+ * heart rate against 25 ms).
+ */
 export function insertQuartersSql(inputRows: string): string {
   return `INSERT INTO rollup_quarters (user_id, metric, bucket, source, unit, priority, samples, total, low, high)
-    SELECT $1, i.metric, ${QUARTER('i.at')}, i.source, i.unit, healthexport_source_rank(p.patterns, i.source),
-           count(*), sum(i.value), min(i.low), max(i.high)
-    FROM (${inputRows}) i CROSS JOIN (SELECT healthexport_source_patterns($1) AS patterns) p
-    GROUP BY i.metric, ${QUARTER('i.at')}, i.source, i.unit, p.patterns`;
+    SELECT $1, g.metric, g.bucket, g.source, g.unit, healthexport_source_rank(p.patterns, g.source), g.samples, g.total, g.low, g.high
+    FROM (
+      SELECT i.metric, ${QUARTER('i.at')} AS bucket, i.source, i.unit,
+             count(*) AS samples, sum(i.value) AS total, min(i.low) AS low, max(i.high) AS high
+      FROM (${inputRows}) i
+      GROUP BY 1, 2, 3, 4
+    ) g CROSS JOIN (SELECT healthexport_source_patterns($1) AS patterns OFFSET 0) p`;
 }

@@ -51,23 +51,6 @@ export interface RebuildResult {
   ms: number;
 }
 
-/** Creates the rollup_quarters months spanned by the user's rows. */
-async function ensureQuarterPartitions(client: pg.PoolClient, userId: number): Promise<void> {
-  const spans = rollupInputs().map(
-    (i) => `SELECT min(${i.timeColumn}) AS lo, max(${i.timeColumn}) AS hi FROM ${i.table} WHERE user_id = $1`,
-  );
-  const { rows } = await client.query(
-    `SELECT min(lo) AS lo, max(hi) AS hi FROM (${spans.join(' UNION ALL ')}) s`,
-    [userId],
-  );
-  if (!rows[0].lo) return;
-  await client.query(
-    `SELECT healthexport_create_month_partitions('rollup_quarters', ($1::timestamptz AT TIME ZONE 'UTC')::date,
-                                                  ($2::timestamptz AT TIME ZONE 'UTC')::date)`,
-    [rows[0].lo, rows[0].hi],
-  );
-}
-
 /** Recomputes all rollups of one user from the stored rows, in one transaction. */
 export async function rebuildRollups(pool: pg.Pool, userId: number): Promise<RebuildResult> {
   const started = Date.now();
@@ -76,7 +59,6 @@ export async function rebuildRollups(pool: pg.Pool, userId: number): Promise<Reb
     await lockUser(client, userId);
     await client.query('DELETE FROM rollup_quarters WHERE user_id = $1', [userId]);
     await client.query('DELETE FROM rollup_days WHERE user_id = $1', [userId]);
-    await ensureQuarterPartitions(client, userId);
     let quarters = 0;
     for (const input of rollupInputs()) {
       quarters += (await client.query(insertQuartersSql(inputRowsSql(input)), [userId])).rowCount ?? 0;

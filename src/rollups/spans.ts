@@ -45,49 +45,6 @@ export function quarterSpan(series: string, minMs: number, maxMs: number): Span 
   };
 }
 
-/** Undoes COPY text escaping of one field (metric names are data and may hold anything). */
-function unescapeCopy(field: string): string {
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-}
-
-function fieldAt(line: string, index: number): string {
-  let start = 0;
-  for (let i = 0; i < index; i++) start = line.indexOf('\t', start) + 1;
-  const end = line.indexOf('\t', start);
-  return end < 0 ? line.slice(start) : line.slice(start, end);
-}
-
-/**
- * Spans of rendered COPY lines (the columns between user_id and ingestion_id). Without a series
- * column the batch's own time bounds are the span. With one, each series' earliest and latest
- * instants are found by comparing the ISO texts (UTC, same layout: text order is time order to
- * the second, and a second never straddles a quarter), then parsed once per series.
- */
-export function spansOfLines(
-  lines: readonly string[],
-  columns: readonly string[],
-  timeColumn: string,
-  seriesColumn: string | null,
-  minTime: number,
-  maxTime: number,
-): Spans {
-  if (!lines.length) return { series: [], lo: [], hi: [] };
-  if (!seriesColumn) return mergeSpans([quarterSpan('', minTime, maxTime)]);
-  const si = columns.indexOf(seriesColumn);
-  const ti = columns.indexOf(timeColumn);
-  const bounds = new Map<string, { min: string; max: string }>();
-  for (const line of lines) {
-    const series = fieldAt(line, si);
-    const t = fieldAt(line, ti);
-    const b = bounds.get(series);
-    if (!b) bounds.set(series, { min: t, max: t });
-    else if (t < b.min) b.min = t;
-    else if (t > b.max) b.max = t;
-  }
-  return mergeSpans([...bounds].map(([s, b]) => quarterSpan(unescapeCopy(s), Date.parse(b.min), Date.parse(b.max))));
-}
-
 /**
  * Spans of the rows in a staging table: every quarter-hour holding one of them. A sparse update
  * (one changed value a year) thus recomputes one quarter, not the year between.

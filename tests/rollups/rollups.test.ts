@@ -11,7 +11,9 @@ import { userIdByName } from '../../src/db/users.js';
 import { importSource } from '../../src/import/run-import.js';
 import { resolveInputs } from '../../src/input/open-input.js';
 import { addZone, rebuildRollups, setSourcePriority } from '../../src/rollups/rebuild.js';
-import { mergeSpans, spansOfLines } from '../../src/rollups/spans.js';
+import { aggregateLines, spansOfQuarters } from '../../src/rollups/aggregate.js';
+import { rollupInput } from '../../src/rollups/inputs.js';
+import { mergeSpans } from '../../src/rollups/spans.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { hae, stringSource } from '../support/inputs.js';
 
@@ -183,18 +185,27 @@ describe('days in any zone', () => {
   });
 });
 
-describe('spans of a batch', () => {
-  it('per metric, quarter-aligned, merged so no row is counted twice', () => {
+describe('a batch aggregated before it is sent', () => {
+  it('groups lines per metric, quarter, source and unit; real columns rounded as stored; escapes undone', () => {
+    const columns = ['metric', 'recorded_at', 'source', 'qty', 'text_value', 'unit', 'ended_at', 'extra'];
     const lines = [
-      'step_count\t2024-05-01T10:07:00Z\tx',
-      'heart\\trate\t2024-05-01T09:00:00.500Z\tx', // an escaped tab in a metric name
-      'step_count\t2024-05-01T09:59:59.999Z\tx',
-      'step_count\t2024-05-01T10:07:00.250Z\tx',
+      'step_count\t2024-05-01T10:07:00Z\tWatch\t10\t\\N\tcount\t\\N\t\\N',
+      'step_count\t2024-05-01T10:14:59.999Z\tWatch\t30\t\\N\tcount\t\\N\t\\N',
+      'step_count\t2024-05-01T10:15:00Z\tWatch\t5\t\\N\tcount\t\\N\t\\N',
+      'odd\\tname\t2024-05-01T10:00:00Z\tWatch\t1\t\\N\t\\N\t\\N\t\\N',
+      'headache\t2024-05-01T10:00:00Z\tiPhone\t\\N\tMild\t\\N\t\\N\t\\N', // text only: not rolled up
     ];
-    const s = spansOfLines(lines, ['metric', 'recorded_at', 'source'], 'recorded_at', 'metric', 0, 0);
-    expect(s.series).toEqual(['heart\trate', 'step_count']);
-    expect(s.lo.map((t) => new Date(t).toISOString())).toEqual(['2024-05-01T09:00:00.000Z', '2024-05-01T09:45:00.000Z']);
-    expect(s.hi.map((t) => new Date(t).toISOString())).toEqual(['2024-05-01T09:15:00.000Z', '2024-05-01T10:15:00.000Z']);
+    const q = aggregateLines(lines, columns, rollupInput('activity_metrics')!);
+    expect(q.metric).toEqual(['step_count', 'step_count', 'odd\tname']);
+    expect(q.bucket).toEqual(['2024-05-01T10:00:00Z', '2024-05-01T10:15:00Z', '2024-05-01T10:00:00Z']);
+    expect([q.samples, q.total, q.low, q.high, q.unit]).toEqual([[2, 1, 1], [40, 5, 1], [10, 5, 1], [30, 5, 1], ['count', 'count', '']]);
+    const hr = aggregateLines(['2024-05-01T10:00:00Z\tWatch\t\\N\t70.3\t\\N\tcount/min\t\\N'], ['recorded_at', 'source', 'min_bpm', 'avg_bpm', 'max_bpm', 'unit', 'extra'], rollupInput('heart_rate_metrics')!);
+    expect([hr.total[0], hr.low[0], hr.high[0]]).toEqual([Math.fround(70.3), Math.fround(70.3), Math.fround(70.3)]);
+    expect(spansOfQuarters(q, true)).toEqual({
+      series: ['odd\tname', 'step_count'],
+      lo: [Date.parse('2024-05-01T10:00:00Z'), Date.parse('2024-05-01T10:00:00Z')],
+      hi: [Date.parse('2024-05-01T10:15:00Z'), Date.parse('2024-05-01T10:30:00Z')],
+    });
     expect(mergeSpans([
       { series: 'a', lo: 0, hi: 900_000 },
       { series: 'a', lo: 900_000, hi: 1_800_000 },
