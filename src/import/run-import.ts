@@ -345,7 +345,10 @@ class ImportRun {
         status: summary.status,
         bytes: summary.bytes,
         sha256: summary.sha256,
-        counts: { tables, totals, unknownMetrics: summary.unknownMetrics, unknownKeys: summary.unknownKeys },
+        counts: {
+          tables, totals, unknownMetrics: summary.unknownMetrics, unknownKeys: summary.unknownKeys,
+          unchangedOlder: summary.unchangedOlder, workoutsMoved: summary.workoutsMoved,
+        },
         error: summary.error,
       }).catch(() => {});
     }

@@ -48,6 +48,23 @@ describe('healthexport import (CLI)', () => {
     expect(s.totals.read).toBe(s.totals.inserted + s.totals.updated + s.totals.unchanged + s.totals.rejected);
   });
 
+  it('--as-of: an older export after a newer one keeps the stored values and says so; a bad value exits 1', async () => {
+    const steps = (qty: number) => hae({ metrics: [{ name: 'step_count', units: 'count', data: [{ date: '2024-06-30 00:00:00 +0000', qty }] }] });
+    const file = path.join(dir, 'steps.json');
+    await writeFile(file, steps(9000));
+    expectExit(await runCli(['import', file, '--user', 'asof', '--as-of', '2024-07-01'], { env }), 0);
+    await writeFile(file, steps(4000));
+    const older = await runCli(['import', file, '--user', 'asof', '--as-of', '2024-06-30 6:00:00 pm +0200'], { env });
+    expectExit(older, 0);
+    expect(older.stdout).toMatch(/activity_metrics\s+1\s+0\s+0\s+1\s+0/);
+    expect(older.stdout).toMatch(/unchanged because the stored values come from a newer export \(this one is as of 2024-06-30T16:00:00.000Z, from its option\): activity_metrics 1/);
+    const { rows } = await db.pool.query(`SELECT qty FROM activity_metrics a JOIN users u ON u.id = a.user_id WHERE u.name = 'asof'`);
+    expect(rows).toEqual([{ qty: 9000 }]);
+    const bad = await runCli(['import', file, '--user', 'asof', '--as-of', 'yesterday'], { env });
+    expectExit(bad, 1);
+    expect(bad.stderr).toMatch(/--as-of: "yesterday" is not a date/);
+  });
+
   it('prints a table per target table on a terminal-less run without --json', async () => {
     const file = path.join(dir, 'hr.json');
     const first = await runCli(['import', file, '--user', 'table'], { env });
