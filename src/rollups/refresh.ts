@@ -65,7 +65,9 @@ export const INSERT_DAYS_FROM_W = `INSERT INTO rollup_days (user_id, tz, metric,
       FROM rollup_counted c
       WHERE c.user_id = $1 AND c.metric = w.metric AND c.bucket >= w.starts_at AND c.bucket < w.ends_at
       GROUP BY c.unit
-    ) s`;
+    ) s
+    ON CONFLICT (user_id, tz, metric, starts_at, unit) DO UPDATE
+      SET day = excluded.day, samples = excluded.samples, total = excluded.total, low = excluded.low, high = excluded.high`;
 
 export interface RefreshSql {
   lock: string;
@@ -85,7 +87,9 @@ export function refreshSql(input: RollupInput, bounds: Bounds): RefreshSql {
     insertQuarters: `WITH ${SPANS_CTE} ${insertQuartersSql(inputRowsSql(input, spanJoin(input, bounds)))}`,
     deleteDays: `WITH ${touchedDaysCtes(input)}
       DELETE FROM rollup_days t USING w
-      WHERE t.user_id = $1 AND t.tz = w.tz AND t.metric = w.metric AND t.starts_at = w.starts_at`,
+      WHERE t.user_id = $1 AND t.tz = w.tz AND t.metric = w.metric AND t.starts_at = w.starts_at
+        AND NOT EXISTS (SELECT 1 FROM rollup_counted c WHERE c.user_id = $1 AND c.metric = t.metric AND c.unit = t.unit
+                        AND c.bucket >= w.starts_at AND c.bucket < w.ends_at)`,
     insertDays: `WITH ${touchedDaysCtes(input)} ${INSERT_DAYS_FROM_W}`,
   };
 }
@@ -114,9 +118,14 @@ export async function addQuarters(db: Queryable, userId: number, input: RollupIn
   await refreshDays(db, sql, input, [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)]);
 }
 
+/**
+ * Days are upserted in place, then the rows of a unit no longer counted that day (an update
+ * that changed a unit) deleted: a day touched by many batches is rewritten, not deleted and
+ * inserted again each time.
+ */
 async function refreshDays(db: Queryable, sql: RefreshSql, input: RollupInput, params: unknown[]): Promise<void> {
-  await db.query(sql.deleteDays, withMetrics(input, params));
   await db.query(sql.insertDays, withMetrics(input, params));
+  await db.query(sql.deleteDays, withMetrics(input, params));
 }
 
 const withMetrics = (input: RollupInput, params: unknown[]) => (input.seriesColumn ? params : [...params, input.metrics]);
