@@ -1,9 +1,9 @@
 /**
  * Errors that end a command with a one-line message and a documented exit code
- * (0 ok, 1 usage/config, 2 input unusable, 3 partial). Anything else is a bug and
- * is reported with its stack.
+ * (0 ok, 1 usage/config, 2 input unusable, 3 partial, 75 database unreachable: try again later).
+ * Anything else is a bug and is reported with its stack.
  */
-export const EXIT = { ok: 0, usage: 1, input: 2, partial: 3 } as const;
+export const EXIT = { ok: 0, usage: 1, input: 2, partial: 3, tempfail: 75 } as const;
 
 export class UserFacingError extends Error {
   constructor(
@@ -19,6 +19,18 @@ export class UserFacingError extends Error {
 export class ConfigError extends UserFacingError {
   constructor(message: string) {
     super(message, EXIT.usage);
+  }
+}
+
+/**
+ * The database cannot be reached right now (refused, timed out, shutting down, too many
+ * connections). Exit 75, EX_TEMPFAIL of sysexits.h: what cron wrappers and systemd's
+ * RestartPreventExitStatus/SuccessExitStatus understand as "try again later", unlike a usage
+ * error that no retry fixes.
+ */
+export class DatabaseUnavailableError extends UserFacingError {
+  constructor(message: string) {
+    super(message, EXIT.tempfail);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * What the command files share: the connection options and a helper that opens the database,
- * brings the schema up to date, runs the command and always closes (which also stops an
- * embedded server this process started); the user, cache and number options; JSON output.
+ * brings the schema up to date (commands that write) or checks it is (commands that only read:
+ * they never migrate), runs the command and always closes (which also stops an embedded server
+ * this process started); the user, cache and number options; JSON output.
  * Command files import from here, never from each other.
  */
 import { Command, Option } from 'commander';
@@ -9,7 +10,7 @@ import type pg from 'pg';
 import { openCache, type Cache, type CacheOptions } from '../cache/cache.js';
 import { MAX_DAYS, checkTimeZone } from '../cache/summary-sql.js';
 import { openDatabase, type Database } from '../db/connection.js';
-import { ensureMigrated, type PostgisMode } from '../db/migrations.js';
+import { ensureMigrated, requireCurrentSchema, type PostgisMode } from '../db/migrations.js';
 import { userIdByName } from '../db/users.js';
 import { ConfigError } from '../errors.js';
 
@@ -30,14 +31,19 @@ export function addDbOptions(cmd: Command): Command {
     );
 }
 
+/**
+ * `readOnly`: the command only reads; it refuses a schema behind this version instead of
+ * migrating it. `migrateFirst: false`: neither (migrate, db info look at the schema itself).
+ */
 export async function withDatabase<T>(
   opts: DbOptions,
   fn: (db: Database) => Promise<T>,
-  { migrateFirst = true, poolMax }: { migrateFirst?: boolean; poolMax?: number } = {},
+  { migrateFirst = true, readOnly = false, poolMax }: { migrateFirst?: boolean; readOnly?: boolean; poolMax?: number } = {},
 ): Promise<T> {
   const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, poolMax });
   try {
-    if (migrateFirst) await ensureMigrated(db.pool, opts.postgis ?? 'auto');
+    if (readOnly) await requireCurrentSchema(db.pool);
+    else if (migrateFirst) await ensureMigrated(db.pool, opts.postgis ?? 'auto');
     return await fn(db);
   } finally {
     await db.close();

@@ -35,7 +35,10 @@ export function dbCommand(): Command {
                 : `not enabled: route points are stored without geometry${info.postgis.available ? ' (available: run migrate with --postgis auto after reverting 2)' : ''}`
             }`,
           );
-          console.log(`migrations: ${applied.length}/${info.migrations.latest} applied`);
+          const behind = info.migrations.latest - applied.length;
+          console.log(
+            `migrations: ${applied.length}/${info.migrations.latest} applied${behind > 0 ? ` (schema behind: run \`healthexport migrate up\`)` : ''}`,
+          );
         },
         { migrateFirst: false },
       );

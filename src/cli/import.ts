@@ -28,9 +28,12 @@ interface ImportFlags extends DbOptions {
   rollups: 'batch' | 'end';
 }
 
-/** 0 ok, 3 some records rejected, 2 an input unusable, 1 the database failed. */
+/**
+ * 0 ok, 3 some records rejected, 2 an input unusable, 75 the database failed during the run
+ * (try again later: what was committed stays, and a second run finishes the job).
+ */
 export function exitCodeFor(summaries: ImportSummary[]): number {
-  if (summaries.some((s) => s.failure === 'database')) return EXIT.usage;
+  if (summaries.some((s) => s.failure === 'database')) return EXIT.tempfail;
   if (summaries.some((s) => s.status === 'failed')) return EXIT.input;
   if (summaries.some((s) => s.status === 'partial')) return EXIT.partial;
   return EXIT.ok;
@@ -103,7 +106,8 @@ export function importCommand(): Command {
       'after',
       `
 Exit codes: 0 all stored, 3 some records rejected (see "rejects list"), 2 an input is unusable
-(neither HAE JSON nor Apple Health XML, truncated), 1 usage or database error.
+(neither HAE JSON nor Apple Health XML, truncated), 1 usage or configuration error, 75 the
+database cannot be reached or failed mid-run (EX_TEMPFAIL: run it again later).
 
 Examples:
   $ healthexport import ~/Downloads/HealthAutoExport-2024.json

@@ -44,7 +44,7 @@ export function partitionsCommand(): Command {
       const parts = await listPartitions(db.pool, o.table);
       if (o.json) return printJson(parts);
       console.log(renderTable(['table', 'month', 'rows (est.)', 'size'], parts.map((p) => [p.table, p.month, p.rowsEstimate, formatBytes(p.bytes)])));
-    });
+    }, { readOnly: true });
   });
   addDbOptions(
     cmd

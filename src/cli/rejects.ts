@@ -27,7 +27,7 @@ export function rejectsCommand(): Command {
         console.log(`${r.table ?? '?'}  ${where}: ${r.reason}`);
         if (o.raw && r.raw) console.log(`    ${r.raw.replace(/\s+/g, ' ').slice(0, 500)}`);
       }
-    });
+    }, { readOnly: true });
   });
   return cmd;
 }

@@ -61,8 +61,10 @@ export function serveCommand(): Command {
       'after',
       `
 Endpoints:
-  POST /api/v1/ingest   the app's JSON (gzip accepted), with "Authorization: Bearer <key>" or
-                        "X-API-Key: <key>" (create one: healthexport keys create --user NAME)
+  POST /api/v1/ingest   the app's JSON (gzip accepted), with "Authorization: Bearer <key>",
+                        "X-API-Key: <key>" or "api-key: <key>" (create one: healthexport keys
+                        create --user NAME)
+  POST /api/data        the same, where the official Health Auto Export server takes it
   GET  /health          liveness
   GET  /ready           200 when the database answers, else 503
   GET  /metrics         Prometheus metrics

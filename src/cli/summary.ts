@@ -125,7 +125,7 @@ Examples:
           if (o.json) return printJson({ ...head, cache: r.source, latest: r.value });
           console.log(`latest values of ${o.user} (${label(r.source)})\n${renderLatest(r.value)}`);
         }
-      });
+      }, { readOnly: true });
     } finally {
       await cache.close();
     }

@@ -35,7 +35,7 @@ export function usersCommand(): Command {
       if (o.json) return printJson(rows);
       if (!rows.length) return console.log('no users');
       console.log(renderTable(['id', 'name', 'active keys', 'created'], rows.map((u) => [u.id, u.name, u.activeKeys, when(u.createdAt)])));
-    });
+    }, { readOnly: true });
   });
   return cmd;
 }
@@ -85,7 +85,7 @@ export function keysCommand(): Command {
           rows.map((k) => [k.id, k.userName, k.prefix, k.label ?? '', when(k.createdAt), when(k.lastUsedAt), when(k.revokedAt)]),
         ),
       );
-    });
+    }, { readOnly: true });
   });
   addDbOptions(
     cmd

@@ -3,8 +3,9 @@
  * embedded server in a local data directory.
  */
 import pg from 'pg';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, DatabaseUnavailableError, errorMessage } from '../errors.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
+import { isDatabaseUnavailable } from './unavailable.js';
 
 // Keep timestamptz, bigint and numeric as strings: nothing here does date arithmetic in JS on
 // values read back, and bigint counts must not lose precision.
@@ -86,7 +87,8 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   } catch (err) {
     await pool.end().catch(() => {});
     await embedded?.stop();
-    throw new ConfigError(`cannot connect to PostgreSQL at ${description}: ${errorMessage(err)}`);
+    const message = `cannot connect to PostgreSQL at ${description}: ${errorMessage(err) || (err as { code?: string }).code}`;
+    throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError(message) : new ConfigError(message);
   }
   return {
     pool,

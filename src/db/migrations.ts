@@ -148,7 +148,22 @@ export async function migrate(
   }
 }
 
-/** Commands other than `migrate` call this so a newcomer never has to run migrations by hand. */
+/**
+ * For commands that only read: they never change the schema, so a database behind this version
+ * (a fresh one, or one after an upgrade) is an error that names the command that applies it.
+ */
+export async function requireCurrentSchema(pool: pg.Pool): Promise<void> {
+  const latest = loadMigrations().length;
+  const current = await currentVersion(pool);
+  if (current >= latest) return;
+  throw new ConfigError(
+    current === 0
+      ? `this database has no healthexport schema yet: run \`healthexport migrate up\` (or import something: import and serve apply migrations)`
+      : `the database schema is behind this version of healthexport (${current} of ${latest} migrations applied): run \`healthexport migrate up\``,
+  );
+}
+
+/** Commands that write (import, serve, users, keys, partitions create) call this so a newcomer never has to run migrations by hand. */
 export async function ensureMigrated(pool: pg.Pool, postgis: PostgisMode = 'auto'): Promise<MigrateResult | null> {
   const latest = loadMigrations().length;
   if ((await currentVersion(pool)) >= latest) return null;

@@ -3,6 +3,8 @@
  * metrics and a graceful lifecycle. The upload route itself is ./ingest.ts.
  *
  *   POST /api/v1/ingest   an HAE envelope, imported (see ./ingest.ts for the status codes)
+ *   POST /api/data        the same, at the path of the official Health Auto Export server (so an
+ *                         app automation set up for that server works after changing only the key)
  *   GET  /health          200 while the process runs (liveness)
  *   GET  /ready           200 when PostgreSQL answers SELECT 1 within a short time, else 503
  *   GET  /metrics         Prometheus text format (the shared prom-client registry)
@@ -85,6 +87,7 @@ export interface HealthServer {
 
 const ROUTES: Record<string, string[]> = {
   '/api/v1/ingest': ['POST'],
+  '/api/data': ['POST'],
   '/health': ['GET', 'HEAD'],
   '/ready': ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
@@ -167,11 +170,11 @@ export function createServer(opts: ServerOptions): HealthServer {
     });
     let status = 500;
     try {
-      if (!allowed) throw new HttpError(404, `no such endpoint: ${method} ${path} (POST /api/v1/ingest, GET /health, /ready, /metrics)`);
+      if (!allowed) throw new HttpError(404, `no such endpoint: ${method} ${path} (POST /api/v1/ingest or /api/data, GET /health, /ready, /metrics)`);
       if (!allowed.includes(method)) {
         throw new HttpError(405, `method ${method} not allowed on ${path} (use ${allowed[0]})`, {}, { Allow: allowed.join(', ') });
       }
-      if (path === '/api/v1/ingest') status = await ingest(ingestContext, req, res, expectsContinue);
+      if (path === '/api/v1/ingest' || path === '/api/data') status = await ingest(ingestContext, req, res, expectsContinue);
       else if (path === '/health') {
         send(res, 200, { status: 'ok' });
         status = 200;

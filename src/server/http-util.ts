@@ -1,6 +1,7 @@
 /** What every route of the server shares: the error type its handlers throw, JSON answers, probes. */
 import type http from 'node:http';
 import type pg from 'pg';
+import { isDatabaseUnavailable as unreachable } from '../db/unavailable.js';
 
 /** Thrown by a handler to answer with `status` and `{ error: message, ...extra }`. */
 export class HttpError extends Error {
@@ -14,15 +15,12 @@ export class HttpError extends Error {
   }
 }
 
-/** Errors meaning "the database cannot be reached right now" (answered 503, worth a retry). */
+/**
+ * Errors meaning "the database cannot be reached right now" (answered 503, worth a retry): those
+ * of db/unavailable.ts, plus a database dropped under the running server (3D000).
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  const code = e?.code ?? '';
-  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '3D000'].includes(code)) return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN'].includes(code)) return true;
-  return /pool after calling end|Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(
-    e?.message ?? '',
-  );
+  return unreachable(err) || (err as { code?: string } | null)?.code === '3D000';
 }
 
 /** A JSON answer; once headers went out (a streamed error), only ends the response. */

@@ -1,8 +1,9 @@
 /**
- * POST /api/v1/ingest: an HAE envelope (JSON, optionally gzip/deflate) streamed through the same
+ * POST /api/v1/ingest (and /api/data, the official HAE server's path): an HAE envelope (JSON, optionally gzip/deflate) streamed through the same
  * import pipeline as files, answered with the import summary.
  *
- * In order: API key (Authorization: Bearer <key> or X-API-Key: <key>; 401) -> per-key rate limit
+ * In order: API key (Authorization: Bearer <key>, X-API-Key: <key>, or api-key: <key> as the
+ * official HAE server takes it; 401) -> per-key rate limit
  * (429 + Retry-After) -> Content-Type (application/json, or application/gzip for a gzip body;
  * else 415) -> Content-Encoding (gzip, x-gzip, deflate, identity; else 415) -> declared
  * Content-Length over the limit (413 before reading anything) -> an import slot (503 when too
@@ -100,7 +101,7 @@ export async function ingest(ctx: IngestContext, req: http.IncomingMessage, res:
 async function authenticate(ctx: IngestContext, req: http.IncomingMessage): Promise<VerifiedKey> {
   const key = presentedKey(req);
   const unauthorized = { 'WWW-Authenticate': 'Bearer realm="healthexport"' };
-  if (!key) throw new HttpError(401, 'missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"', {}, unauthorized);
+  if (!key) throw new HttpError(401, 'missing API key: send "Authorization: Bearer <key>", "X-API-Key: <key>" or "api-key: <key>"', {}, unauthorized);
   let who: VerifiedKey | null;
   try {
     who = await verifyApiKey(ctx.pool, key, { cacheTtlMs: ctx.keyCacheTtlMs });
@@ -117,9 +118,12 @@ function presentedKey(req: http.IncomingMessage): string | null {
     const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(auth);
     if (m) return m[1];
   }
-  const x = req.headers['x-api-key'];
-  const v = Array.isArray(x) ? x[0] : x;
-  return v && v.trim() ? v.trim() : null;
+  for (const name of ['x-api-key', 'api-key']) {
+    const x = req.headers[name];
+    const v = Array.isArray(x) ? x[0] : x;
+    if (v && v.trim()) return v.trim();
+  }
+  return null;
 }
 
 /** The rate-limit headers every later answer carries; 429 when the key is over its limit. */

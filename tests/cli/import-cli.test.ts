@@ -114,14 +114,14 @@ describe('healthexport import (CLI)', () => {
     expect(missing.stderr.trim()).toMatch(/nope\.json: no such file/);
   });
 
-  it('exits 1 with one line for a bad DATABASE_URL or an unreachable server', async () => {
+  it('exits 1 with one line for a bad DATABASE_URL, 75 for an unreachable server', async () => {
     const file = path.join(dir, 'hr.json');
     const badUrl = await runCli(['import', file], { env: { DATABASE_URL: 'mysql://x' } });
     expectExit(badUrl, 1);
     expect(badUrl.stderr.trim().split('\n')).toHaveLength(1);
     expect(badUrl.stderr).toMatch(/DATABASE_URL must start with postgres/);
     const down = await runCli(['import', file], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/none' } });
-    expectExit(down, 1);
+    expectExit(down, 75);
     expect(down.stderr).toMatch(/cannot connect to PostgreSQL at postgres:\/\/x@127\.0\.0\.1:1\/none/);
   });
 
