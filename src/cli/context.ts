@@ -22,7 +22,10 @@ export interface DbOptions {
 
 export function addDbOptions(cmd: Command): Command {
   return cmd
-    .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL, then PG* variables, then the embedded server)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL, or libpq keywords ("host=db dbname=health", "service=NAME") (default: $DATABASE_URL, then PG* variables incl. PGSERVICE, then the embedded server)',
+    )
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (default: $HEALTHEXPORT_DATA_DIR or ~/.local/share/healthexport)')
     .addOption(
       new Option('--postgis <mode>', 'route geometry: auto (use PostGIS if the server has it), require, off')

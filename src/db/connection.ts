@@ -1,9 +1,11 @@
 /**
- * Which PostgreSQL the CLI talks to: DATABASE_URL, else the libpq PG* variables, else the
- * embedded server in a local data directory.
+ * Which PostgreSQL the CLI talks to: DATABASE_URL (a postgres:// URL, or a libpq keyword string
+ * such as `host=db dbname=health`, or `service=NAME`), else the libpq PG* variables (PGSERVICE
+ * included), else the embedded server in a local data directory.
  */
 import pg from 'pg';
 import { ConfigError, DatabaseUnavailableError, errorMessage } from '../errors.js';
+import { conninfoToConfig, describeConninfo, isKeywordString, parseKeywordString, withService } from './conninfo.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
 import { isDatabaseUnavailable } from './unavailable.js';
 
@@ -44,7 +46,7 @@ function validateUrl(url: string): void {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError(`DATABASE_URL is not a valid URL (expected postgres://user:pass@host:5432/db)`);
+    throw new ConfigError(`DATABASE_URL is not a valid URL (expected postgres://user:pass@host:5432/db, or host=... dbname=...)`);
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, not ${u.protocol}//`);
@@ -56,18 +58,35 @@ function describeEnv(): string {
   return `${e.PGUSER ?? ''}${e.PGUSER ? '@' : ''}${e.PGHOST ?? 'localhost'}:${e.PGPORT ?? 5432}/${e.PGDATABASE ?? e.PGUSER ?? ''} (PG* variables)`;
 }
 
+/**
+ * The server that a URL / keyword string, or else the PG* variables, name; null when nothing
+ * names one (then the embedded server runs).
+ */
+export function serverConfig(url: string | undefined): { config: pg.PoolConfig; description: string } | null {
+  if (url && isKeywordString(url)) {
+    const given = parseKeywordString(url);
+    const c = withService(given);
+    return { config: conninfoToConfig(c), description: describeConninfo(c, given.service ?? process.env.PGSERVICE) };
+  }
+  if (url) {
+    validateUrl(url);
+    return { config: { connectionString: url }, description: redactUrl(url) };
+  }
+  if (process.env.PGSERVICE) {
+    const c = withService({});
+    return { config: conninfoToConfig(c), description: describeConninfo(c, process.env.PGSERVICE) };
+  }
+  if (PG_ENV_KEYS.some((k) => process.env[k])) return { config: {}, description: describeEnv() };
+  return null;
+}
+
 export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
-  const url = opts.databaseUrl ?? process.env.DATABASE_URL;
+  const server = serverConfig(opts.databaseUrl ?? process.env.DATABASE_URL);
   let embedded: EmbeddedServer | null = null;
   let config: pg.PoolConfig;
   let description: string;
-  if (url) {
-    validateUrl(url);
-    config = { connectionString: url };
-    description = redactUrl(url);
-  } else if (PG_ENV_KEYS.some((k) => process.env[k])) {
-    config = {};
-    description = describeEnv();
+  if (server) {
+    ({ config, description } = server);
   } else {
     embedded = await startEmbedded(opts.dataDir);
     config = { connectionString: embedded.connectionString };
