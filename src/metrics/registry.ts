@@ -218,6 +218,17 @@ export const partitionsFutureMonths = gauge(
   ['table'],
 );
 
+export const partitionCurrentMonth = gauge(
+  'healthexport_partition_current_month',
+  '1 when a partition of the table covers the current (UTC) month, else 0.',
+  ['table'],
+);
+
+export const ingestionRunningOldestSeconds = gauge(
+  'healthexport_ingestion_running_oldest_seconds',
+  "Age of the oldest raw_ingestions row still 'running' (0 when none): an import or POST stuck, or killed before it could record its end.",
+);
+
 // ---- names, as Prometheus exposes them ----------------------------------------------------
 
 function sampleNames(m: { name: string; type: MetricType }): string[] {
@@ -240,6 +251,8 @@ function initialiseKnownLabels(): void {
   // max 0 would make the pool look saturated), so expose nothing until a real value is set.
   users.remove();
   dbPoolMax.remove();
+  // "Nothing stuck" is only known once raw_ingestions was read.
+  ingestionRunningOldestSeconds.remove();
 }
 initialiseKnownLabels();
 
@@ -398,17 +411,31 @@ export const USERS_SQL = `SELECT count(*)::float8 AS n FROM users`;
  * A gap ends the count: an insert into the missing month would fail.
  */
 export function countFutureMonths(table: string, partitionNames: Iterable<string>, now: Date = new Date()): number {
+  const months = partitionMonths(table, partitionNames);
+  const current = now.getUTCFullYear() * 12 + now.getUTCMonth();
+  let n = 0;
+  while (months.has(current + n + 1)) n++;
+  return n;
+}
+
+/** Whether a partition named `<table>_pYYYYMM` covers `now`'s (UTC) month. */
+export function coversCurrentMonth(table: string, partitionNames: Iterable<string>, now: Date = new Date()): boolean {
+  return partitionMonths(table, partitionNames).has(now.getUTCFullYear() * 12 + now.getUTCMonth());
+}
+
+/** Months (year * 12 + month index) of the partitions named `<table>_pYYYYMM`. */
+function partitionMonths(table: string, partitionNames: Iterable<string>): Set<number> {
   const re = new RegExp(`^${table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_p(\\d{4})(\\d{2})$`);
   const months = new Set<number>();
   for (const name of partitionNames) {
     const m = re.exec(name);
     if (m) months.add(Number(m[1]) * 12 + (Number(m[2]) - 1));
   }
-  const current = now.getUTCFullYear() * 12 + now.getUTCMonth();
-  let n = 0;
-  while (months.has(current + n + 1)) n++;
-  return n;
+  return months;
 }
+
+/** Age in seconds of the oldest ingestion still marked running; 0 when none is. */
+export const RUNNING_INGESTION_SQL = `SELECT coalesce(extract(epoch FROM now() - min(received_at)), 0)::float8 AS age FROM raw_ingestions WHERE status = 'running'`;
 
 /**
  * Refresh users, row estimates and partition coverage from the catalog. Every query is
@@ -469,7 +496,13 @@ export async function refreshBusinessGauges(query: QueryFn, now: Date = new Date
       const n = countFutureMonths(table, children, now);
       result.futureMonths[table] = n;
       partitionsFutureMonths.set({ table }, n);
+      partitionCurrentMonth.set({ table }, coversCurrentMonth(table, children, now) ? 1 : 0);
     }
+  });
+
+  await attempt('running ingestions', async () => {
+    const { rows } = await query(RUNNING_INGESTION_SQL);
+    ingestionRunningOldestSeconds.set(Math.round(Number(rows[0]?.age ?? 0)));
   });
 
   return result;
