@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, UserFacingError } from '../errors.js';
 import { cacheCommand } from './cache.js';
 import { dbCommand } from './db.js';
+import { doctorCommand } from './doctor.js';
 import { importCommand } from './import.js';
 import { migrateCommand } from './migrate.js';
 import { partitionsCommand } from './partitions.js';
@@ -38,6 +39,7 @@ Examples:
   program.addCommand(usersCommand());
   program.addCommand(keysCommand());
   program.addCommand(dbCommand());
+  program.addCommand(doctorCommand());
   return program;
 }
 
