@@ -68,7 +68,7 @@ function promtool(): string {
 function run(args: string[], cwd = ROOT): Promise<{ code: number; out: string }> {
   const bin = promtool();
   return new Promise((resolve) => {
-    execFile(bin, args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(bin, args, { cwd, timeout: 300_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, out: `${stdout}${stderr}` });
     });
