@@ -13,6 +13,7 @@ import { openDatabase, type Database } from '../db/connection.js';
 import { ensureMigrated, requireCurrentSchema, type PostgisMode } from '../db/migrations.js';
 import { userIdByName } from '../db/users.js';
 import { ConfigError } from '../errors.js';
+import { log } from './log.js';
 
 export interface DbOptions {
   databaseUrl?: string;
@@ -45,8 +46,13 @@ export async function withDatabase<T>(
 ): Promise<T> {
   const db = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir: opts.dataDir, poolMax });
   try {
+    log.debug('database', { at: db.description, kind: db.kind });
     if (readOnly) await requireCurrentSchema(db.pool);
-    else if (migrateFirst) await ensureMigrated(db.pool, opts.postgis ?? 'auto');
+    else if (migrateFirst) {
+      const applied = await ensureMigrated(db.pool, opts.postgis ?? 'auto');
+      // Said under --verbose; by default a cron import that succeeds prints nothing on stderr.
+      if (applied?.applied.length) log.debug(`applied migrations ${applied.from} -> ${applied.to}`, { from: applied.from, to: applied.to });
+    }
     return await fn(db);
   } finally {
     await db.close();
@@ -91,7 +97,7 @@ export function addRedisOption(cmd: Command): Command {
 /** Opens the cache of a command; prints the "cache off" notice once. */
 export function openCommandCache(o: CacheFlags, opts: CacheOptions = {}): Cache {
   const cache = openCache(o.redisUrl ?? process.env.REDIS_URL, opts);
-  if (!cache.enabled) console.error(`healthexport: ${cache.notice}`);
+  if (!cache.enabled) log.info(cache.notice);
   return cache;
 }
 

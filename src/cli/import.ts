@@ -14,6 +14,7 @@ import { trackPool } from '../metrics/registry.js';
 import { rebuildRollups } from '../rollups/rebuild.js';
 import { addDbOptions, defaultUser, positiveInt, withDatabase, type DbOptions } from './context.js';
 import { formatBytes, renderTable } from './format.js';
+import { colorEnabled, log, logFormat, logs } from './log.js';
 
 interface ImportFlags extends DbOptions {
   user: string;
@@ -126,7 +127,18 @@ Examples:
     } else {
       console.log(summaries.map(renderSummary).join('\n\n'));
     }
-    for (const s of summaries) if (s.error) console.error(`healthexport: ${s.error}`);
+    for (const s of summaries) {
+      log.event('import', {
+        source: s.source,
+        status: s.status,
+        ingestionId: s.ingestionId,
+        bytes: s.bytes,
+        durationMs: s.durationMs,
+        totals: s.totals,
+        error: s.error ?? undefined,
+      });
+      if (s.error) log.error(s.error, { source: s.source, offset: s.errorOffset ?? undefined });
+    }
     process.exitCode = exitCodeFor(summaries);
   });
   return cmd;
@@ -145,7 +157,7 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
   const knownPartitions = new Set<string>();
   const untrack = pool ? trackPool(pool) : () => {};
   const cache = pool ? openCache(o.redisUrl ?? process.env.REDIS_URL) : null;
-  if (cache && !cache.enabled && o.warm) console.error(`healthexport: ${cache.notice}`);
+  if (cache && !cache.enabled && o.warm) log.info(cache.notice);
   const spinner = progressSpinner();
   for (const src of sources) {
     spinner.start(src.name);
@@ -177,7 +189,7 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
   if (gateway) {
     const pushed = await pushImportRun(gateway, IMPORT_JOB, pool);
     // Monitoring must never fail an import: a failed push is only a warning.
-    if (!pushed.ok) console.error(`healthexport: warning: metrics push to ${gateway} failed: ${pushed.error}`);
+    if (!pushed.ok) log.warn(`metrics push to ${gateway} failed: ${pushed.error}`);
   }
   untrack();
   return summaries;
@@ -189,7 +201,9 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
  */
 function progressSpinner() {
   const columns = process.stderr.isTTY ? process.stderr.columns || 0 : 0;
-  const spinner = ora({ stream: process.stderr, isEnabled: columns > 0 && !process.env.CI });
+  // A progress line is an info line for a person: not under --quiet, not among JSON log lines.
+  const wanted = columns > 0 && !process.env.CI && logs('info') && logFormat() === 'text';
+  const spinner = ora({ stream: process.stderr, isEnabled: wanted, color: colorEnabled() ? 'cyan' : false });
   return {
     start(text: string) {
       if (spinner.isEnabled) spinner.start(text);

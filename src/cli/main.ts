@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UserFacingError } from '../errors.js';
 import { cacheCommand } from './cache.js';
 import { dbCommand } from './db.js';
@@ -10,6 +10,7 @@ import { rejectsCommand } from './rejects.js';
 import { rollupsCommand, sourcesCommand } from './rollups.js';
 import { serveCommand } from './serve.js';
 import { summaryCommand } from './summary.js';
+import { configureLog, log, logFormat, type LogFormat } from './log.js';
 import { keysCommand, usersCommand } from './users.js';
 
 export function buildProgram(): Command {
@@ -17,6 +18,14 @@ export function buildProgram(): Command {
     .description('Bulk importer and maintenance tool for Apple Health data (Health Auto Export) in PostgreSQL')
     .version('0.1.0')
     .showHelpAfterError()
+    // Global: accepted before or after the command name (`healthexport import -q FILE`).
+    .option('-v, --verbose', 'print debug lines on stderr too')
+    .option('-q, --quiet', 'print only errors on stderr (no progress, notices or warnings)')
+    .addOption(new Option('--log-format <format>', 'stderr lines as text, or as JSON objects (time, level, msg, fields)').choices(['text', 'json']).default('text'))
+    .hook('preAction', (root) => {
+      const o = root.opts<{ verbose?: boolean; quiet?: boolean; logFormat?: LogFormat }>();
+      configureLog(o);
+    })
     .addHelpText(
       'after',
       `
@@ -55,10 +64,11 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (err instanceof UserFacingError) {
-      console.error(`healthexport: ${err.message}`);
+      log.error(err.message, logFormat() === 'json' ? { exitCode: err.exitCode } : undefined);
       process.exitCode = err.exitCode;
       return;
     }
+    // A bug: the stack matters more than the format.
     console.error(err);
     process.exitCode = EXIT.usage;
   }

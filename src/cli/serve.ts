@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { SERVE_JOB, startPeriodicPush, type PeriodicPush } from '../metrics/push.js';
 import { createServer } from '../server/app.js';
 import { addDbOptions, withDatabase, type DbOptions } from './context.js';
+import { log } from './log.js';
 
 interface ServeFlags extends DbOptions {
   port: number;
@@ -96,13 +97,17 @@ Examples:
           concurrency: o.concurrency,
           maxConcurrentImports: o.maxImports,
           accessLog: o.accessLog,
+          log: (line) => log.info(line.replace(/^healthexport: /, '')),
+          // Every request, with its outcome and duration (info: --quiet hides them).
+          onRequest: (r) => log.info('request', { ...r }),
         });
         if (!redisUrl && o.rateLimit > 0) {
-          console.error('healthexport: no --redis-url / REDIS_URL: the rate limit is counted per process');
+          log.info('no --redis-url / REDIS_URL: the rate limit is counted per process');
         }
         const addr = await app.listen(o.port, o.host);
         const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
         console.log(`healthexport serve listening on http://${host}:${addr.port} (${db.description})`);
+        log.event('listening', { url: `http://${host}:${addr.port}`, database: db.description });
 
         let push: PeriodicPush | undefined;
         if (pushUrl) {
@@ -111,7 +116,7 @@ Examples:
             job: SERVE_JOB,
             intervalS: o.pushInterval,
             onResult: (r) => {
-              if (!r.ok) console.error(`healthexport: warning: ${r.error}`);
+              if (!r.ok) log.warn(r.error ?? 'metrics push failed');
             },
           });
         }
@@ -120,7 +125,7 @@ Examples:
           const stop = (signal: string) => {
             process.off('SIGINT', onInt);
             process.off('SIGTERM', onTerm);
-            console.error(`healthexport: ${signal}: finishing uploads in progress, then stopping`);
+            log.info(`${signal}: finishing uploads in progress, then stopping`, { signal });
             resolve();
           };
           const onInt = () => stop('SIGINT');
@@ -131,7 +136,7 @@ Examples:
         await app.close();
         await cache.close();
         await push?.stop();
-        console.error('healthexport: stopped');
+        log.info('stopped');
       },
       { poolMax },
     );

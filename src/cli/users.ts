@@ -3,6 +3,7 @@ import { createApiKey, listApiKeys, revokeApiKey} from '../auth/api-keys.js';
 import { ConfigError } from '../errors.js';
 import { addDbOptions, printJson, withDatabase, type DbOptions } from './context.js';
 import { renderTable } from './format.js';
+import { log } from './log.js';
 import { createUser, listUsers } from '../db/users.js';
 
 const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : '-');
@@ -61,9 +62,9 @@ export function keysCommand(): Command {
       const k = await createApiKey(db.pool, o.user, o.label);
       if (o.json) return printJson(k);
       console.log(k.key);
-      console.error(
+      log.info(
         `API key ${k.id} for ${o.user} (prefix ${k.prefix}). This is the only time it is shown: only a hash is stored.\n` +
-          'Send it as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+          'Send it as "Authorization: Bearer <key>", "X-API-Key: <key>" or "api-key: <key>".',
       );
     });
   });

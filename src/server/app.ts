@@ -23,7 +23,7 @@ import type { Cache } from '../cache/cache.js';
 import { errorMessage } from '../errors.js';
 import { observeHttpRequest, recordError, refreshBusinessGauges, renderMetrics, trackPool } from '../metrics/registry.js';
 import { discardRest } from './body.js';
-import { HttpError, sendJson, withTimeout } from './http-util.js';
+import { HttpError, remoteOf, sendJson, withTimeout } from './http-util.js';
 import { ingest, type IngestContext } from './ingest.js';
 import { RateLimiter } from './rate-limit.js';
 import { Slots } from './slots.js';
@@ -74,6 +74,19 @@ export interface ServerOptions {
   /** One line per ingest and warnings. Default: warnings to stderr, no access log. */
   log?: (line: string) => void;
   accessLog?: boolean;
+  /** Called once per request when it is answered (or the client left): for the request log. */
+  onRequest?: (r: RequestRecord) => void;
+}
+
+/** What the request log says about one request. */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  /** The route template, or `unmatched`. */
+  route: string;
+  status: number;
+  durationMs: number;
+  remote: string;
 }
 
 export interface HealthServer {
@@ -192,6 +205,7 @@ export function createServer(opts: ServerOptions): HealthServer {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       observeHttpRequest(route, method, status, seconds);
+      opts.onRequest?.({ method, path, route, status, durationMs: Math.round(seconds * 1000), remote: remoteOf(req) });
     }
   }
 
