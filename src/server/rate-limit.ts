@@ -9,7 +9,8 @@
  * and it needs two counters per key instead of a log of timestamps. That is why this is not
  * rate-limiter-flexible: its RateLimiterRedis counts fixed windows opened by a key's first
  * request, and measured here (2026-12-01, 5 points per 2 s) it let 9 requests through within
- * 238 ms across a window's end; this limiter refuses the fifth of those (tests/server/rate-limit). Refused requests are not
+ * 238 ms across a window's end, the burst the boundary test in tests/server/rate-limit.test.ts
+ * shows this limiter refusing. Refused requests are not
  * counted, so a client that stops flooding gets through again as the window slides.
  *
  * Storage: Redis, so every `serve` process behind a load balancer shares the count. The check
