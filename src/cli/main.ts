@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UserFacingError } from '../errors.js';
 import { cacheCommand } from './cache.js';
@@ -13,10 +15,16 @@ import { summaryCommand } from './summary.js';
 import { configureLog, log, logFormat, type LogFormat } from './log.js';
 import { keysCommand, usersCommand } from './users.js';
 
+/** The version of the installed package (src/cli and dist/cli are both two levels below it). */
+function packageVersion(): string {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('healthexport')
     .description('Bulk importer and maintenance tool for Apple Health data (Health Auto Export) in PostgreSQL')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError()
     // Global: accepted before or after the command name (`healthexport import -q FILE`).
     .option('-v, --verbose', 'print debug lines on stderr too')
