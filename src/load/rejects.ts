@@ -15,7 +15,7 @@ export const MAX_RAW_CHARS = 64 * 1024;
 
 /**
  * Stores rejects, one row per bad record: the same record (same table, path, byte offset and
- * text; see migration 6's healthexport_reject_key) rejected again, by a re-import or a re-sent
+ * text; see migration 7's healthexport_reject_key) rejected again, by a re-import or a re-sent
  * upload, moves to this ingestion and counts one more sighting instead of a second row.
  */
 export async function storeRejects(pool: pg.Pool, userId: number, ingestionId: string, rejects: Reject[]): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * A bad record is stored once, however often its file is imported (through the binary), and
- * `rejects list` filters by file and reason. Migration 6 collapses duplicates stored before it.
+ * `rejects list` filters by file and reason. Migration 7 collapses duplicates stored before it.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,11 +53,11 @@ describe('rejects of a re-imported file', () => {
   });
 });
 
-describe('migration 6 on rejects stored twice before it', () => {
+describe('migration 7 on rejects stored twice before it', () => {
   it('keeps the newest of each record and counts the others', async () => {
     const db = await createTestDatabase();
     try {
-      await migrate(db.pool, { target: 5 });
+      await migrate(db.pool, { target: 6 });
       const row = `(1, gen_random_uuid(), 'workout_routes', 'data.workouts[0].route[7]', 1234, 'latitude 123 out of range', '{"lat":123}')`;
       await db.pool.query(`INSERT INTO ingestion_rejects (user_id, ingestion_id, target_table, json_path, byte_offset, reason, raw)
                            VALUES ${row}, ${row}, ${row}, (2, gen_random_uuid(), 'workout_routes', 'data.workouts[0].route[7]', 1234, 'x', '{"lat":123}')`);
