@@ -1,7 +1,7 @@
 /**
  * npm run bench [-- --size 5GB] [--only 300MB,1GB] [--profile] [--hae-only] [--apple-size 300MB]
  *                 [--naive-size 100MB | --no-naive] [--database-url postgres://...] [--dir /tmp/healthexport-bench]
- *                 [--db-prefix healthexport_bench] [--functions] [--keep-files]
+ *                 [--db-prefix healthexport_bench] [--functions] [--keep-files] [--import-args "--concurrency 3"] [--no-copy]
  *
  * Not a test: prints throughput, CPU and memory of `healthexport import` on synthetic exports of
  * 100 MB and 1 GB (plus every --size given, e.g. 5GB; --only replaces the list), each against
@@ -46,6 +46,8 @@ const only = arg('only', '');
 const extra = arg('size', '');
 const sizes = only ? list(only) : [...new Set([...list('100MB,1GB'), ...list(extra)])].sort((a, b) => a - b);
 const profile = flag('profile');
+/** Passed on to `healthexport import`, e.g. --import-args "--concurrency 3". */
+const extraArgs = arg('import-args', '').split(' ').filter(Boolean);
 const adminUrl = adminUrlArg();
 const work = arg('dir', '/tmp/healthexport-bench');
 mkdirSync(work, { recursive: true });
@@ -77,8 +79,8 @@ interface SizeResult {
   ceiling: Awaited<ReturnType<typeof copyCeiling>>;
 }
 
-const importOnce = (file: string, url: string, label: string, extraArgs: string[] = []) =>
-  importWith({ bin, input: file, url, adminUrl, dbName: DB, label, profile, work, functions: flag('functions'), extraArgs });
+const importOnce = (file: string, url: string, label: string, more: string[] = []) =>
+  importWith({ bin, input: file, url, adminUrl, dbName: DB, label, profile, work, functions: flag('functions'), extraArgs: [...extraArgs, ...more] });
 
 const generated: string[] = [];
 const rollupLines: string[] = [];
@@ -107,7 +109,8 @@ for (const size of sizes) {
       ...dash.lines,
     );
   }
-  const ceiling = await copyCeiling(adminUrl, url, `${DB}_copy`, work);
+  // --no-copy skips the ceiling (for quick before/after comparisons of the import alone).
+  const ceiling = flag('no-copy') ? { seconds: NaN, rows: 0, cpu: NaN, dbCpu: NaN } : await copyCeiling(adminUrl, url, `${DB}_copy`, work);
   results.push({ bytes: statSync(file).size, records: meta.totalRecords, first, second, stored, ceiling });
   await dropDatabase(adminUrl, DB);
   if (first.profileText) console.log(`\n${first.profileText}\n\n${second.profileText}`);
@@ -169,12 +172,12 @@ const rows = results.map((r) => {
   const r1 = r.first.s.totals.read / r.first.seconds;
   const r2 = r.second.s.totals.read / r.second.seconds;
   const rc = r.ceiling.rows / r.ceiling.seconds;
-  const cpu = (t: Timed) => `${t.cpu!.toFixed(0)}+${t.dbCpu!.toFixed(0)} s`;
+  const cpu = (t: Timed) => `${t.cpu!.toFixed(1)}+${t.dbCpu!.toFixed(1)} s`;
   return [
     mbOf(r.bytes), fmt(r.records),
     `${r.first.seconds.toFixed(1)} s`, fmt(r1), `${r.first.peakRssMb.toFixed(0)} MB`, cpu(r.first),
     `${r.second.seconds.toFixed(1)} s`, fmt(r2), `${r.second.peakRssMb.toFixed(0)} MB`, cpu(r.second),
-    `${r.ceiling.seconds.toFixed(1)} s`, fmt(rc), `${r.ceiling.cpu.toFixed(0)}+${r.ceiling.dbCpu.toFixed(0)} s`,
+    `${r.ceiling.seconds.toFixed(1)} s`, fmt(rc), `${r.ceiling.cpu.toFixed(1)}+${r.ceiling.dbCpu.toFixed(1)} s`,
     `${(r1 / rc).toFixed(2)}x`, `${(r1 / r2 > 0 ? r2 / r1 : 0).toFixed(2)}x`,
   ];
 });

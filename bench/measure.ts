@@ -25,7 +25,7 @@ export interface ImportRun {
   /** With profile: also the top functions by self time. */
   functions?: boolean;
   work: string;
-  /** More import options, e.g. ['--rollups', 'end']. */
+  /** More arguments for `healthexport import`, e.g. ['--rollups', 'end'] or ['--concurrency', '2']. */
   extraArgs?: string[];
 }
 

@@ -104,14 +104,19 @@ export async function startDbSampler(adminUrl: string, dbName: string, opts: { i
   const tick = async () => {
     if (wantActivity) {
       const { rows } = await client.query(
-        `SELECT pid, state, wait_event_type, wait_event, query FROM pg_stat_activity
+        `SELECT pid, state, wait_event_type, wait_event, query,
+                CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid) END AS blockers
+           FROM pg_stat_activity
           WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
         [dbName],
       );
       p.samples++;
       let working = 0;
+      const plain = new Map(rows.map((r) => [r.pid, activityOf(r.state, r.query ?? '', null, null)]));
       for (const r of rows) {
-        const a = activityOf(r.state, r.query ?? '', r.wait_event_type, r.wait_event);
+        let a = activityOf(r.state, r.query ?? '', r.wait_event_type, r.wait_event);
+        // A lock wait names what holds the lock (another of the import's own connections?).
+        if (r.blockers?.length) a += ` behind ${[...new Set((r.blockers as number[]).map((b) => plain.get(b) ?? 'another session'))].join(' + ')}`;
         add(p.activity, a);
         if (r.state === 'active' && !a.includes('waiting for client') && !a.includes('[Lock')) working++;
       }

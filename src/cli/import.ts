@@ -6,7 +6,7 @@ import { openCache } from '../cache/cache.js';
 import { EXIT } from '../errors.js';
 import { afterImport, metricsObserver, pushImportRun } from '../import/after-import.js';
 import { parseAsOf } from '../import/as-of.js';
-import { DEFAULT_BATCH_ROWS, importSource, type ImportProgress } from '../import/run-import.js';
+import { DEFAULT_BATCH_ROWS, DEFAULT_CONCURRENCY, importSource, type ImportProgress } from '../import/run-import.js';
 import type { ImportSummary } from '../import/summary.js';
 import { resolveInputs, type InputSource } from '../input/open-input.js';
 import { IMPORT_JOB } from '../metrics/push.js';
@@ -88,7 +88,7 @@ export function importCommand(): Command {
     .option('--user <name>', 'whose data this is (default: $HEALTHEXPORT_USER or "default")', defaultUser())
     .option('--json', 'print the summary as one JSON object on stdout (for cron)')
     .option('--dry-run', 'read and validate only; write nothing')
-    .option('--concurrency <n>', 'tables written in parallel', positiveInt('--concurrency'), 2)
+    .option('--concurrency <n>', 'COPY streams in parallel (batches of one table too, when their times do not overlap)', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--batch-rows <n>', 'rows per COPY batch', positiveInt('--batch-rows'), DEFAULT_BATCH_ROWS)
     .option('--redis-url <url>', 'cache to invalidate for the touched user and metrics (default: $REDIS_URL)')
     .option('--warm', 'fill the cache again for what the import touched')

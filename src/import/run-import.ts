@@ -46,7 +46,7 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Rows per COPY batch (per table). */
   batchRows?: number;
-  /** Parallel table writers (connections). */
+  /** Parallel batch writers (connections); see DEFAULT_CONCURRENCY. */
   concurrency?: number;
   observer?: ImportObserver;
   /** The format reader; chosen by content (HAE JSON or Apple Health XML) unless told. */
@@ -67,6 +67,12 @@ export interface ImportOptions {
  * by the heap cap the CLI runs imports under (bin/healthexport.js), not by this number.
  */
 export const DEFAULT_BATCH_ROWS = 25_000;
+/**
+ * COPY streams in flight at once. On 2 cores, 3 keep PostgreSQL busy while node parses and a
+ * batch commits: 100 MB took 32-38 s with 3 against 44 s with 2 (same machine, same load;
+ * bench/README.md). Each stream holds at most two batches in memory.
+ */
+export const DEFAULT_CONCURRENCY = 3;
 /** A batch is also sent once its COPY text reaches this size (a few workouts carry big JSON). */
 const BATCH_BYTES = 8 << 20;
 /** Rejects are stored in groups of this many (and at the end). */
@@ -146,7 +152,7 @@ class ImportRun {
     private readonly ctx: WriteContext | null,
     private readonly ingestion?: { id: string; receivedAt: Date; asOf: AsOf },
   ) {
-    const concurrency = opts.concurrency ?? 2;
+    const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
     this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2);
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   }
@@ -222,7 +228,11 @@ class ImportRun {
       }
       let batch = this.batches.get(rec.kind);
       if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
-      batch.add(rec);
+      const refused = batch.add(rec);
+      if (refused !== null) {
+        this.rejectUnplaced(rec, `not stored: ${refused}`);
+        continue;
+      }
       this.note(rec);
       if (batch.size >= this.batchRows || batch.bytes >= BATCH_BYTES) {
         this.submit(rec.kind);
@@ -273,7 +283,7 @@ class ImportRun {
       this.dryValid[table] = (this.dryValid[table] ?? 0) + batch.read;
       return;
     }
-    this.scheduler.submit(table, async () => {
+    this.scheduler.submit(table, { min: batch.minTime, max: batch.maxTime }, async () => {
       const r = await writeBatch(ctx, batch);
       addCounts(this.countsFor(table), r.counts);
       if (r.olderSkipped) this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + r.olderSkipped;

@@ -1,19 +1,101 @@
 /**
- * Rows for one table on their way to one COPY. The same key twice in a batch would make
- * `INSERT ... ON CONFLICT DO UPDATE` fail ("cannot affect row a second time"), so duplicates are
- * resolved here: the later record wins, and the earlier one counts as unchanged (identical) or
- * updated (different values), exactly as if they had come in separate batches.
+ * Rows for one table on their way to one COPY, as binary COPY rows (copy-binary.ts). The same
+ * key twice in a batch would make `INSERT ... ON CONFLICT DO UPDATE` fail ("cannot affect row a
+ * second time"), so duplicates are resolved here: the later record wins, and the earlier one
+ * counts as unchanged (identical) or updated (different values), exactly as if they had come in
+ * separate batches.
  */
 import { monthKey } from '../db/partitions.js';
 import type { HealthRecord } from '../records/model.js';
-import { keyPositions, type TableSpec } from './tables.js';
+import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldOffsets, fieldText } from './copy-binary.js';
+import { keyFields, type TableSpec } from './tables.js';
+
+/** Placeholders for user_id (int8) and ingestion_id (uuid): the writer stamps the run's values. */
+const INGESTION_FIELD_BYTES = 20;
+const USER_PLACEHOLDER = Buffer.from([0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+const INGESTION_PLACEHOLDER = Buffer.from([0, 0, 0, 16, ...new Array(16).fill(0)]);
+
+/**
+ * Binary rows by position: row i is chunks[chunk[i]] from start[i] to end[i]. Slices share the
+ * chunks (the writer splits a refused batch in halves without copying).
+ */
+export class CopyRows {
+  constructor(
+    readonly spec: TableSpec,
+    private readonly chunks: Buffer[],
+    private readonly chunk: number[],
+    private readonly start: number[],
+    private readonly end: number[],
+  ) {}
+
+  get length(): number {
+    return this.chunk.length;
+  }
+
+  slice(from: number, to: number): CopyRows {
+    return new CopyRows(this.spec, this.chunks, this.chunk.slice(from, to), this.start.slice(from, to), this.end.slice(from, to));
+  }
+
+  /** Writes the run's user_id and ingestion_id fields into every row (fixed-size fields, in place). */
+  stamp(userField: Buffer, ingestionField: Buffer): void {
+    // Byte loops: two Buffer#copy calls per row would cost more than the rest of the row.
+    const u = userField.length;
+    const g = ingestionField.length;
+    for (let i = 0; i < this.chunk.length; i++) {
+      const b = this.chunks[this.chunk[i]];
+      const us = this.start[i] + 2;
+      for (let k = 0; k < u; k++) b[us + k] = userField[k];
+      const gs = this.end[i] - INGESTION_FIELD_BYTES;
+      for (let k = 0; k < g; k++) b[gs + k] = ingestionField[k];
+    }
+  }
+
+  /** The COPY ... (FORMAT binary) stream: header, rows (adjacent ones as one slice), trailer. */
+  *buffers(): Generator<Buffer> {
+    yield COPY_SIGNATURE;
+    let i = 0;
+    const n = this.chunk.length;
+    while (i < n) {
+      const c = this.chunk[i];
+      const from = this.start[i];
+      let to = this.end[i];
+      i++;
+      while (i < n && this.chunk[i] === c && this.start[i] === to) to = this.end[i++];
+      yield this.chunks[c].subarray(from, to);
+    }
+    yield COPY_TRAILER;
+  }
+
+  /** Row i in COPY text form without user_id and ingestion_id, for a refused row's `raw`. */
+  text(i: number): string {
+    const b = this.chunks[this.chunk[i]];
+    const at = fieldOffsets(b, this.start[i]);
+    return this.spec.types.map((t, k) => copyEscape(fieldText(b, at[k + 1], t), t)).join('\t');
+  }
+
+  /** Every row in COPY text form (columns as `spec.columns`), for the rollups' batch aggregates. */
+  lines(): string[] {
+    const out: string[] = new Array(this.chunk.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.text(i);
+    return out;
+  }
+}
+
+/** COPY text escaping of a text or jsonb field (NULL stays `\\N`). */
+function copyEscape(v: string, type: string): string {
+  if ((type !== 'text' && type !== 'jsonb') || !/[\\\t\n\r]/.test(v)) return v;
+  return v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
 
 export class TableBatch {
-  readonly lines: string[] = [];
+  private readonly w = new RowWriter();
+  private readonly chunkOf: number[] = [];
+  private readonly startOf: number[] = [];
+  private readonly endOf: number[] = [];
   private readonly keyAt: number[];
-  /** Key -> line index; built only once a record is not later than every record before it. */
+  private readonly fields: number;
+  /** Key -> row index; built only once a record is not later than every record before it. */
   private slots: Map<string, number> | null = null;
-  bytes = 0;
   minTime = Infinity;
   maxTime = -Infinity;
   /** Records read into this batch, including the duplicates resolved in memory. */
@@ -27,53 +109,89 @@ export class TableBatch {
   private monthTo = -Infinity;
 
   constructor(readonly spec: TableSpec) {
-    this.keyAt = keyPositions(spec);
+    this.keyAt = keyFields(spec);
+    this.fields = spec.columns.length + 2;
   }
 
-  /** A row's key, recovered from its line (only needed on the rare out-of-order path). */
-  private keyOf(line: string): string {
-    const fields = line.split('\t');
-    return this.keyAt.map((i) => fields[i]).join('\t');
+  /** Bytes of binary rows held (what the batch costs in memory, outside the JS heap). */
+  get bytes(): number {
+    return this.w.bytes;
   }
 
-  add(record: HealthRecord): void {
-    const line = this.spec.render(record);
+  get size(): number {
+    return this.chunkOf.length;
+  }
+
+  get rows(): CopyRows {
+    return new CopyRows(this.spec, this.w.chunks, this.chunkOf, this.startOf, this.endOf);
+  }
+
+  /**
+   * Adds a record; returns why it cannot be stored when one of its values does not fit its
+   * column (binary COPY would store what text input refuses, e.g. 1e39 in a real as Infinity).
+   */
+  add(record: HealthRecord): string | null {
+    const w = this.w;
+    w.begin(this.fields);
+    w.raw(USER_PLACEHOLDER);
+    try {
+      this.spec.write(w, record);
+    } catch (err) {
+      if (!(err instanceof RowRefused)) throw err;
+      w.abandon();
+      return err.message;
+    }
+    w.raw(INGESTION_PLACEHOLDER);
+    w.end();
     const t = this.spec.time(record);
     this.read++;
     // Keys contain the time: a record later than all before it cannot repeat one of them, and
     // exports are mostly in time order, so the map is usually never needed.
     if (t <= this.maxTime) {
       const slots = this.slots ?? this.buildSlots();
-      const key = this.keyOf(line);
+      const key = this.keyOf(w.lastChunk, w.lastStart);
       const slot = slots.get(key);
       if (slot !== undefined) {
-        if (this.lines[slot] === line) this.dupUnchanged++;
+        if (this.sameRow(slot, w.lastChunk, w.lastStart, w.lastEnd)) this.dupUnchanged++;
         else {
           this.dupUpdated++;
-          this.bytes += line.length - this.lines[slot].length;
-          this.lines[slot] = line;
+          this.chunkOf[slot] = w.lastChunk;
+          this.startOf[slot] = w.lastStart;
+          this.endOf[slot] = w.lastEnd;
         }
-        return;
+        return null;
       }
-      slots.set(key, this.lines.length);
+      slots.set(key, this.chunkOf.length);
     } else {
-      this.slots?.set(this.keyOf(line), this.lines.length);
+      this.slots?.set(this.keyOf(w.lastChunk, w.lastStart), this.chunkOf.length);
       this.maxTime = t;
     }
-    this.lines.push(line);
+    this.chunkOf.push(w.lastChunk);
+    this.startOf.push(w.lastStart);
+    this.endOf.push(w.lastEnd);
     this.noteMonth(t);
-    this.bytes += line.length + 40;
     if (t < this.minTime) this.minTime = t;
+    return null;
+  }
+
+  /** A row's key: the bytes of its key fields (length words included, so it is unambiguous). */
+  private keyOf(chunk: number, start: number): string {
+    const b = this.w.chunks[chunk];
+    const at = fieldOffsets(b, start);
+    let key = '';
+    for (const k of this.keyAt) key += b.toString('latin1', at[k], at[k + 1]);
+    return key;
+  }
+
+  private sameRow(slot: number, chunk: number, start: number, end: number): boolean {
+    const a = this.w.chunks[this.chunkOf[slot]];
+    return a.compare(this.w.chunks[chunk], start, end, this.startOf[slot], this.endOf[slot]) === 0;
   }
 
   private buildSlots(): Map<string, number> {
     const slots = new Map<string, number>();
-    this.lines.forEach((line, i) => slots.set(this.keyOf(line), i));
+    for (let i = 0; i < this.chunkOf.length; i++) slots.set(this.keyOf(this.chunkOf[i], this.startOf[i]), i);
     return (this.slots = slots);
-  }
-
-  get size(): number {
-    return this.lines.length;
   }
 
   private noteMonth(t: number): void {

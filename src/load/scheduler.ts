@@ -1,14 +1,36 @@
 /**
- * Runs batch writes: batches of one table strictly in order (a later export's value must win
- * over an earlier one in the same file), different tables in parallel up to `concurrency`.
+ * Runs batch writes, up to `concurrency` at once, while the reader goes on parsing.
+ *
+ * Two batches of one table run at the same time only when their time spans do not overlap:
+ * every table's key contains its time column, so such batches cannot hold the same key, and
+ * the order they commit in cannot matter. A batch whose span overlaps an earlier batch of the
+ * same table waits for it (a later export's value must win over an earlier one in the same
+ * file). Exports list each metric in time order, so consecutive batches of the big tables
+ * (heart rate, routes) are disjoint and COPY in parallel, keeping PostgreSQL busy on more than
+ * one core; batches of different tables never wait for each other.
+ *
  * The reader awaits `waitForRoom` so parsed batches never pile up in memory.
  */
+
+/** A batch's time span, epoch ms, both ends included. */
+export interface Span {
+  min: number;
+  max: number;
+}
+
+interface Entry {
+  span: Span;
+  done: Promise<void>;
+}
+
 export class BatchScheduler {
   private running = 0;
   private pending = 0;
   private readonly slots: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
-  private readonly tails = new Map<string, Promise<void>>();
+  /** Per lane, the batches submitted and not finished yet, in submission order. */
+  private readonly inFlight = new Map<string, Entry[]>();
+  private readonly all = new Set<Promise<void>>();
   private error: unknown = null;
 
   constructor(
@@ -20,25 +42,31 @@ export class BatchScheduler {
     return this.error;
   }
 
-  submit(lane: string, job: () => Promise<void>): void {
+  submit(lane: string, span: Span, job: () => Promise<void>): void {
     this.pending++;
-    const prev = this.tails.get(lane) ?? Promise.resolve();
-    const next = prev.then(async () => {
+    const entries = this.inFlight.get(lane) ?? [];
+    this.inFlight.set(lane, entries);
+    const before = entries.filter((e) => e.span.min <= span.max && span.min <= e.span.max).map((e) => e.done);
+    const done = Promise.all(before).then(async () => {
       if (this.error) return;
       await this.acquire();
       try {
-        await job();
+        if (!this.error) await job();
       } catch (err) {
         this.error ??= err;
       } finally {
         this.release();
       }
     });
-    const tail = next.finally(() => {
+    const entry: Entry = { span, done };
+    entries.push(entry);
+    const tail = done.finally(() => {
+      entries.splice(entries.indexOf(entry), 1);
+      this.all.delete(tail);
       this.pending--;
       this.roomWaiters.splice(0).forEach((w) => w());
     });
-    this.tails.set(lane, tail);
+    this.all.add(tail);
   }
 
   async waitForRoom(): Promise<void> {
@@ -49,7 +77,7 @@ export class BatchScheduler {
 
   /** Waits for every submitted job; rethrows the first failure. */
   async drain(): Promise<void> {
-    await Promise.all(this.tails.values());
+    while (this.all.size) await Promise.all([...this.all]);
     if (this.error) throw this.error;
   }
 

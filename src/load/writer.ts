@@ -1,5 +1,6 @@
 /**
- * Writes one TableBatch in one transaction and says what became of each row.
+ * Writes one TableBatch in one transaction and says what became of each row. Rows go as binary
+ * COPY (copy-binary.ts): PostgreSQL parses no text, node builds no strings.
  *
  * Two paths:
  * - direct: when every month the batch touches held no rows of this user when the import first
@@ -20,7 +21,8 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
 import { refreshAfterCopy, refreshAfterMerge } from '../rollups/maintain.js';
-import type { TableBatch } from './batch.js';
+import type { CopyRows, TableBatch } from './batch.js';
+import { int8Field, uuidField } from './copy-binary.js';
 import type { Counts } from './outcome.js';
 import type { Reject } from './rejects.js';
 import type { TableSpec } from './tables.js';
@@ -86,29 +88,11 @@ interface CopyTimer {
   seconds: number;
 }
 
-async function copyLines(
-  client: pg.PoolClient,
-  target: string,
-  spec: TableSpec,
-  lines: string[],
-  prefix: string,
-  suffix: string,
-  timer: CopyTimer,
-) {
+async function copyRows(client: pg.PoolClient, target: string, spec: TableSpec, rows: CopyRows, timer: CopyTimer) {
   const started = process.hrtime.bigint();
-  const stream = client.query(copyFrom(`COPY ${target} (${allColumns(spec).join(', ')}) FROM STDIN`));
-  // Lines are joined in chunks: one write per row would cost more than the COPY itself.
-  function* chunks() {
-    const CHUNK = 500;
-    for (let i = 0; i < lines.length; i += CHUNK) {
-      let s = '';
-      const end = Math.min(i + CHUNK, lines.length);
-      for (let j = i; j < end; j++) s += prefix + lines[j] + suffix;
-      yield s;
-    }
-  }
+  const stream = client.query(copyFrom(`COPY ${target} (${allColumns(spec).join(', ')}) FROM STDIN (FORMAT binary)`));
   try {
-    await pipeline(Readable.from(chunks()), stream);
+    await pipeline(Readable.from(rows.buffers()), stream);
   } finally {
     timer.seconds += Number(process.hrtime.bigint() - started) / 1e9;
   }
@@ -183,28 +167,23 @@ async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number
   for (const r of rows) ctx.freshMonths.set(`${spec.table}:${r.m}`, !r.used);
 }
 
-async function writeDirect(ctx: WriteContext, spec: TableSpec, lines: string[], timer: CopyTimer): Promise<number> {
-  const prefix = `${ctx.userId}	`;
-  const suffix = `	${ctx.ingestionId}
-`;
+async function writeDirect(ctx: WriteContext, spec: TableSpec, rows: CopyRows, timer: CopyTimer): Promise<number> {
   return inTransaction(ctx.pool, async (client) => {
-    await copyLines(client, spec.table, spec, lines, prefix, suffix, timer);
-    if (ctx.rollups !== false) await refreshAfterCopy(client, ctx.userId, spec, lines);
-    return lines.length;
+    await copyRows(client, spec.table, spec, rows, timer);
+    if (ctx.rollups !== false) await refreshAfterCopy(client, ctx.userId, spec, rows.lines());
+    return rows.length;
   });
 }
 
 async function writeStaging(
   ctx: WriteContext,
   spec: TableSpec,
-  lines: string[],
+  rows: CopyRows,
   minTime: number,
   maxTime: number,
   sparse: boolean,
   timer: CopyTimer,
 ): Promise<Merged> {
-  const prefix = `${ctx.userId}\t`;
-  const suffix = `\t${ctx.ingestionId}\n`;
   return inTransaction(ctx.pool, async (client) => {
     let ready = stagingReady.get(client);
     if (!ready) stagingReady.set(client, (ready = new Set()));
@@ -216,7 +195,7 @@ async function writeStaging(
         );
         ready.add(spec.table);
       }
-      await copyLines(client, stageName(spec), spec, lines, prefix, suffix, timer);
+      await copyRows(client, stageName(spec), spec, rows, timer);
       // JIT compiling these short statements costs more than running them (seconds, once a
       // plan's estimate passes jit_above_cost).
       await client.query('SET LOCAL jit = off');
@@ -232,13 +211,13 @@ async function writeStaging(
       }
       const sql = mergeSql(spec, minTime, maxTime, olderThanStored(ctx));
       const unchanged = (await client.query(sql.dropUnchanged)).rowCount ?? 0;
-      if (unchanged === lines.length) return { inserted: 0, updated: 0, olderSkipped: 0 };
+      if (unchanged === rows.length) return { inserted: 0, updated: 0, olderSkipped: 0 };
       const inserted = (await client.query(sql.insert)).rowCount ?? 0;
-      const updated = inserted + unchanged === lines.length ? 0 : ((await client.query(sql.update)).rowCount ?? 0);
+      const updated = inserted + unchanged === rows.length ? 0 : ((await client.query(sql.update)).rowCount ?? 0);
       // The staging table now holds the rows inserted or changed (and any skipped as older).
       if (inserted + updated && ctx.rollups !== false) await refreshAfterMerge(client, ctx.userId, spec, stageName(spec));
       // What differs but was not updated: the stored row came from a newer export.
-      return { inserted, updated, olderSkipped: lines.length - unchanged - inserted - updated };
+      return { inserted, updated, olderSkipped: rows.length - unchanged - inserted - updated };
     } catch (err) {
       ready.delete(spec.table);
       throw err;
@@ -272,6 +251,8 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   const started = process.hrtime.bigint();
   const timer: CopyTimer = { seconds: 0 };
   let olderSkipped = 0;
+  const rows = batch.rows;
+  rows.stamp(int8Field(ctx.userId), uuidField(ctx.ingestionId));
   await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
   await withRetry(() => classifyMonths(ctx, spec, months), retries);
 
@@ -279,7 +260,7 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   let path: WriteResult['path'] = 'staging';
   if (fresh) {
     try {
-      counts.inserted += await withRetry(() => writeDirect(ctx, spec, batch.lines, timer), retries);
+      counts.inserted += await withRetry(() => writeDirect(ctx, spec, rows, timer), retries);
       path = 'direct';
     } catch (err) {
       if (pgCode(err) !== '23505' && !isDataError(err)) throw err;
@@ -287,11 +268,11 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
     }
   }
   if (path === 'staging') {
-    const r = await writeStagingSplitting(ctx, spec, batch.lines, batch.minTime, batch.maxTime, { retries, rejects, timer });
+    const r = await writeStagingSplitting(ctx, spec, rows, batch.minTime, batch.maxTime, { retries, rejects, timer });
     counts.inserted += r.inserted;
     counts.updated += r.updated;
     olderSkipped = r.olderSkipped;
-    counts.unchanged += batch.lines.length - r.inserted - r.updated - rejects.length;
+    counts.unchanged += rows.length - r.inserted - r.updated - rejects.length;
     counts.rejected += rejects.length;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -308,30 +289,30 @@ interface Merged {
 async function writeStagingSplitting(
   ctx: WriteContext,
   spec: TableSpec,
-  lines: string[],
+  rows: CopyRows,
   minTime: number,
   maxTime: number,
   run: { retries: number; rejects: Reject[]; timer: CopyTimer },
 ): Promise<Merged> {
   const { retries, rejects } = run;
   try {
-    const sparse = lines.length / (monthKey(maxTime) - monthKey(minTime) + 1) < SPARSE_ROWS_PER_MONTH;
-    return await withRetry(() => writeStaging(ctx, spec, lines, minTime, maxTime, sparse, run.timer), retries);
+    const sparse = rows.length / (monthKey(maxTime) - monthKey(minTime) + 1) < SPARSE_ROWS_PER_MONTH;
+    return await withRetry(() => writeStaging(ctx, spec, rows, minTime, maxTime, sparse, run.timer), retries);
   } catch (err) {
     if (!isDataError(err)) throw err;
-    if (lines.length === 1) {
+    if (rows.length === 1) {
       rejects.push({
         table: spec.table,
         reason: `refused by the database: ${(err as Error).message}`,
         jsonPath: null,
         byteOffset: null,
-        raw: lines[0],
+        raw: rows.text(0),
       });
       return { inserted: 0, updated: 0, olderSkipped: 0 };
     }
-    const mid = lines.length >> 1;
-    const a = await writeStagingSplitting(ctx, spec, lines.slice(0, mid), minTime, maxTime, run);
-    const b = await writeStagingSplitting(ctx, spec, lines.slice(mid), minTime, maxTime, run);
+    const mid = rows.length >> 1;
+    const a = await writeStagingSplitting(ctx, spec, rows.slice(0, mid), minTime, maxTime, run);
+    const b = await writeStagingSplitting(ctx, spec, rows.slice(mid, rows.length), minTime, maxTime, run);
     return { inserted: a.inserted + b.inserted, updated: a.updated + b.updated, olderSkipped: a.olderSkipped + b.olderSkipped };
   }
 }

@@ -51,7 +51,7 @@ describe('partitions', () => {
     ]);
   });
 
-  it('ensureMonths creates only missing months, in contiguous runs, and remembers them', async () => {
+  it('ensureMonths creates only missing months and remembers them', async () => {
     const known = new Set<string>();
     const months = [monthKey(Date.UTC(2015, 0, 10)), monthKey(Date.UTC(2015, 1, 10)), monthKey(Date.UTC(2016, 5, 1))];
     expect(await ensureMonths(db.pool, 'activity_metrics', months, known)).toBe(3);
@@ -60,6 +60,23 @@ describe('partitions', () => {
     const names = (await listPartitions(db.pool, 'activity_metrics')).map((p) => p.month);
     expect(names).toEqual(expect.arrayContaining(['2015-01', '2015-02', '2016-06']));
     expect(names).not.toContain('2015-03');
+  });
+
+  it('ensureMonths does not wait for a transaction writing into the same table (an import COPYing)', async () => {
+    const writer = await db.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`INSERT INTO activity_metrics (user_id, metric, recorded_at, qty) VALUES (1, 'x', '2015-01-10', 1)`);
+      const blocked = new Promise((r) => setTimeout(() => r('blocked behind the open insert'), 3000));
+      expect(await Promise.race([ensureMonths(db.pool, 'activity_metrics', [monthKey(Date.UTC(2017, 2, 1))], new Set()), blocked])).toBe(1);
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'activity_metrics_p201703'`,
+      );
+      expect(rows[0].n).toBeGreaterThanOrEqual(1); // the primary key, as a partition made by the SQL function has
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
   });
 
   it('drops only months before the cutoff', async () => {
