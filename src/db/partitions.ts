@@ -48,8 +48,32 @@ export async function createPartitionsAhead(
  * constraints come out the same; the same advisory lock serialises it with the SQL function.
  */
 export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<number>, known: Set<string>): Promise<number> {
-  const missing = [...months].filter((m) => !known.has(`${table}:${m}`)).sort((a, b) => a - b);
-  if (!missing.length) return 0;
+  // Batches of one table are written in parallel: a month another batch is creating right now
+  // is waited for here rather than behind the advisory lock on a connection of its own.
+  let creating = inFlight.get(known);
+  if (!creating) inFlight.set(known, (creating = new Map()));
+  const wanted = [...months].filter((m) => !known.has(`${table}:${m}`));
+  const others = wanted.map((m) => creating.get(`${table}:${m}`)).filter((p) => p !== undefined);
+  const missing = wanted.filter((m) => !creating.has(`${table}:${m}`)).sort((a, b) => a - b);
+  let created = 0;
+  if (missing.length) {
+    const mine = createMonths(db, table, missing);
+    for (const m of missing) creating.set(`${table}:${m}`, mine);
+    try {
+      created = await mine;
+      for (const m of missing) known.add(`${table}:${m}`);
+    } finally {
+      for (const m of missing) creating.delete(`${table}:${m}`);
+    }
+  }
+  await Promise.all(others);
+  return created;
+}
+
+/** Creations under way, per `known` set (one per run): `${table}:${month}` -> the creation. */
+const inFlight = new WeakMap<Set<string>, Map<string, Promise<number>>>();
+
+async function createMonths(db: pg.Pool, table: string, missing: number[]): Promise<number> {
   const { rows } = await db.query(
     `SELECT count(*)::int AS n FROM unnest($2::date[]) m WHERE to_regclass(quote_ident($1 || '_p' || to_char(m, 'YYYYMM'))) IS NULL`,
     [table, missing.map(monthKeyToDate)],
@@ -65,6 +89,10 @@ BEGIN
     RAISE EXCEPTION 'healthexport: % is not a month-partitioned table', '${t}';
   END IF;
   PERFORM pg_advisory_xact_lock(hashtext('healthexport_partitions'));
+  -- The lock ATTACH takes anyway, taken first: locking a relation also reads the catalog changes
+  -- committed while this transaction waited (an advisory lock does not), so a partition another
+  -- session made meanwhile is seen below.
+  EXECUTE format('LOCK TABLE %I IN SHARE UPDATE EXCLUSIVE MODE', '${t}');
   FOREACH m IN ARRAY ARRAY[${missing.map((k) => `'${monthKeyToDate(k)}'`).join(', ')}]::date[] LOOP
     part := '${t}' || '_p' || to_char(m, 'YYYYMM');
     IF to_regclass(quote_ident(part)) IS NULL THEN
@@ -75,7 +103,6 @@ BEGIN
   END LOOP;
 END $$`);
   }
-  for (const m of missing) known.add(`${table}:${m}`);
   return rows[0].n;
 }
 

@@ -79,6 +79,18 @@ describe('partitions', () => {
     }
   });
 
+  it('ensureMonths for the same month at once: created once in one run, no "already exists" across runs', async () => {
+    const known = new Set<string>();
+    const may = [monthKey(Date.UTC(2018, 4, 1))];
+    const one = await Promise.all([ensureMonths(db.pool, 'activity_metrics', may, known), ensureMonths(db.pool, 'activity_metrics', may, known)]);
+    expect(one[0] + one[1]).toBe(1);
+    const july = [monthKey(Date.UTC(2018, 6, 1))];
+    const two = await Promise.all([1, 2].map(() => ensureMonths(db.pool, 'activity_metrics', july, new Set())));
+    expect(two[0] + two[1]).toBeGreaterThanOrEqual(1);
+    const months = (await listPartitions(db.pool, 'activity_metrics')).map((p) => p.month);
+    expect(months).toEqual(expect.arrayContaining(['2018-05', '2018-07']));
+  });
+
   it('drops only months before the cutoff', async () => {
     const dropped = await dropPartitionsOlderThan(db.pool, new Date(Date.UTC(2015, 1, 1)));
     expect(dropped).toEqual(['activity_metrics_p201501']);
