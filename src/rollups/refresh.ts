@@ -102,6 +102,7 @@ export async function refreshSpans(db: Queryable, userId: number, input: RollupI
   if (!spans.series.length) return;
   const sql = refreshSql(input, boundsOf(spans));
   const params: unknown[] = [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)];
+  await db.query(NO_JIT);
   await db.query(sql.lock, [userId]);
   await db.query(sql.deleteQuarters, withMetrics(input, params));
   await db.query(sql.insertQuarters, params);
@@ -113,6 +114,7 @@ export async function addQuarters(db: Queryable, userId: number, input: RollupIn
   if (!rows.bucket.length) return;
   const spans = spansOfQuarters(rows, input.seriesColumn !== null);
   const sql = refreshSql(input, boundsOf(spans));
+  await db.query(NO_JIT);
   await db.query(sql.lock, [userId]);
   await db.query(ADD_QUARTERS_SQL, [userId, rows.metric, rows.bucket, rows.source, rows.unit, rows.samples, rows.total, rows.low, rows.high]);
   await refreshDays(db, sql, input, [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)]);
@@ -127,6 +129,11 @@ async function refreshDays(db: Queryable, sql: RefreshSql, input: RollupInput, p
   await db.query(sql.insertDays, withMetrics(input, params));
   await db.query(sql.deleteDays, withMetrics(input, params));
 }
+
+// These statements touch a few thousand rows, but their estimates (the view over all of a
+// user's quarters) pass jit_above_cost: compiling cost more than running them. Measured on
+// 100 MB, per-batch upkeep with JIT: 87 s of PostgreSQL CPU against 11 s for the import alone.
+const NO_JIT = 'SET LOCAL jit = off';
 
 const withMetrics = (input: RollupInput, params: unknown[]) => (input.seriesColumn ? params : [...params, input.metrics]);
 
