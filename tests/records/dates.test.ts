@@ -208,3 +208,27 @@ describe('formatUtc', () => {
     expect(() => formatUtc(NaN)).toThrow(RangeError);
   });
 });
+
+describe('parseHaeDate: the Unicode minus sign and leap years', () => {
+  it('reads U+2212 (−) in an offset as the hyphen-minus, in both forms', () => {
+    expect(parseHaeDate('2024-01-15 08:30:00 \u22120800')).toBe(Date.UTC(2024, 0, 15, 16, 30));
+    expect(parseHaeDate('2024-01-15T08:30:00\u221205:30')).toBe(Date.UTC(2024, 0, 15, 14, 0));
+    expect(parseHaeDate('2024-01-15 08:30:00 \u22120800')).toBe(parseHaeDate('2024-01-15 08:30:00 -0800'));
+    // Other dashes are not minus signs.
+    expect(parseHaeDate('2024-01-15 08:30:00 \u20130800')).toBeNull();
+  });
+
+  it('February 29 exists in years divisible by 4, except centuries not divisible by 400', () => {
+    expect(parseHaeDate('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(parseHaeDate('2000-02-29 12:00:00 +0000')).toBe(Date.UTC(2000, 1, 29, 12));
+    expect(parseHaeDate('1900-02-29 12:00:00 +0000')).toBeNull();
+    expect(parseHaeDate('2100-02-29')).toBeNull();
+    expect(parseHaeDate('2023-02-29')).toBeNull();
+  });
+
+  it('offsets up to ±18 hours, the most any zone has had', () => {
+    expect(parseHaeDate('2024-01-15 08:30:00 +1800')).toBe(Date.UTC(2024, 0, 14, 14, 30));
+    expect(parseHaeDate('2024-01-15 08:30:00 -1800')).toBe(Date.UTC(2024, 0, 16, 2, 30));
+    expect(parseHaeDate('2024-01-15 08:30:00 +2300')).toBeNull();
+  });
+});
