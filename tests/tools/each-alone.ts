@@ -39,7 +39,13 @@ function main(): number {
     console.error(listed.out);
     return 1;
   }
-  const tests = JSON.parse(readFileSync(listFile, 'utf8')) as Listed[];
+  // In the order the arguments name them (vitest lists by its own order).
+  const args = process.argv.slice(2);
+  const rank = (t: Listed) => {
+    const i = args.findIndex((a) => path.relative(root, t.file).startsWith(a.replace(/^\.\//, '')));
+    return i < 0 ? args.length : i;
+  };
+  const tests = (JSON.parse(readFileSync(listFile, 'utf8')) as Listed[]).sort((a, b) => rank(a) - rank(b));
   const failures: { test: string; why: string }[] = [];
   const started = Date.now();
   tests.forEach((t, i) => {
