@@ -60,11 +60,13 @@ describe('migrations', () => {
   });
 
   it('is a no-op when already up to date', async () => {
+    await migrate(db.pool);
     const r = await migrate(db.pool);
     expect(r.applied).toEqual([]);
   });
 
   it('rolls a failing migration back whole and stays at the previous version', async () => {
+    await migrate(db.pool); // up to date whatever ran before (each test runs alone)
     const real = loadMigrations();
     const broken: Migration = {
       version: real.length + 1,
@@ -82,6 +84,7 @@ describe('migrations', () => {
   });
 
   it('every primary key of a partitioned table starts with user_id and includes the partition column', async () => {
+    await migrate(db.pool); // up to date whatever ran before (each test runs alone)
     const { rows } = await db.pool.query(`
       SELECT t.table_name, t.time_column,
              (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_constraint c
@@ -100,6 +103,7 @@ describe('migrations', () => {
   });
 
   it('rejects physically impossible values in the database too', async () => {
+    await migrate(db.pool); // up to date whatever ran before (each test runs alone)
     await db.pool.query(`SELECT healthexport_create_month_partitions('2024-01-01', '2024-01-01')`);
     await expect(
       db.pool.query(`INSERT INTO heart_rate_metrics (user_id, recorded_at, avg_bpm) VALUES (1, '2024-01-05', 900)`),

@@ -92,6 +92,7 @@ describe('partitions', () => {
   });
 
   it('drops only months before the cutoff', async () => {
+    await ensureMonths(db.pool, 'activity_metrics', [monthKey(Date.UTC(2015, 0, 10)), monthKey(Date.UTC(2015, 1, 10))], new Set());
     const dropped = await dropPartitionsOlderThan(db.pool, new Date(Date.UTC(2015, 1, 1)));
     expect(dropped).toEqual(['activity_metrics_p201501']);
     const months = (await listPartitions(db.pool, 'activity_metrics')).map((p) => p.month);
