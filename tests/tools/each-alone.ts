@@ -23,6 +23,8 @@ interface Listed {
 
 function vitestRun(args: string[]): { code: number | null; out: string } {
   const r = spawnSync(vitest, args, { cwd: root, encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+  // vitest could not even start (node_modules replaced under us, ...): stop, the rest would fail too.
+  if (r.error) throw new Error(`cannot run ${vitest}: ${r.error.message}`);
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
