@@ -25,7 +25,7 @@ function summaryOf(p: Partial<Omit<ImportSummary, 'tables'>> & { tables: Record<
   return {
     ingestionId: null, userId: null, source: 'test.json', bytes: 0, sha256: null, durationMs: 1, status: 'ok', failure: null,
     dryRun: false, totals, unknownMetrics: [], metrics: [], unknownKeys: [], error: null, errorOffset: null, workoutsFlagged: [],
-    valid: null, asOf: null, unchangedOlder: {}, ...p, tables,
+    valid: null, asOf: null, unchangedOlder: {}, workoutsMoved: [], ...p, tables,
   };
 }
 
