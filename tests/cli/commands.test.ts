@@ -384,6 +384,14 @@ describe('every README command through bin/healthexport.js', () => {
     expect(r.stderr).toMatch(/citus/);
   });
 
+  command('doctor', async () => {
+    expectExit(await he(['partitions', 'create', '--months-ahead', '3']), 0);
+    const r = expectExit(await he(['doctor', '--months-ahead', '2']), 0);
+    expect(r.stdout).toMatch(/^ok {4}database {4}PostgreSQL/m);
+    const down = await he(['doctor'], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/none' } });
+    expectExit(down, 75);
+  });
+
   it('the README lists exactly the commands tested here, and --help lists each', async () => {
     const documented = readmeCommands(readFileSync(README, 'utf8'));
     expect(documented.length).toBeGreaterThan(10);
