@@ -9,6 +9,7 @@ import { importSource } from '../../src/import/run-import.js';
 import { resolveInputs } from '../../src/input/open-input.js';
 import { reconciles } from '../../src/load/outcome.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { exampleAsOf } from '../support/inputs.js';
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -21,7 +22,7 @@ describe('sample exports', () => {
 
   async function importFile(name: string, user: string) {
     const [src] = await resolveInputs([path.join(examples, name)]);
-    const s = await importSource(src, { pool: db.pool, user });
+    const s = await importSource(src, { pool: db.pool, user, asOf: exampleAsOf(name) });
     expect(reconciles(s.totals)).toBe(true);
     for (const c of Object.values(s.tables)) expect(reconciles(c)).toBe(true);
     return s;

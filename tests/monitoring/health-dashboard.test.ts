@@ -14,6 +14,7 @@ import { resolveInputs } from '../../src/input/open-input.js';
 import { addZone } from '../../src/rollups/rebuild.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { HEALTH_DASHBOARD, dashboardQueries, expandMacros, grafanaSql, rfc3339Nano, type DashboardQuery } from '../support/grafana.js';
+import { exampleAsOf } from '../support/inputs.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 // The sample exports span 2024-03-09 to 2024-03-11 (America/Los_Angeles).
@@ -29,7 +30,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ migrate: true });
   for (const f of ['sample-export.json', 'sample-export-later.json', 'sleep-unaggregated.json']) {
     const [src] = await resolveInputs([path.join(EXAMPLES, f)]);
-    await importSource(src, { pool: db.pool, user: 'jane' });
+    await importSource(src, { pool: db.pool, user: 'jane', asOf: exampleAsOf(f) });
   }
   const user = (await userIdByName(db.pool, 'jane'))!;
   await addZone(db.pool, user, 'America/Los_Angeles');

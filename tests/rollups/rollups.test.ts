@@ -15,7 +15,7 @@ import { aggregateLines, spansOfQuarters } from '../../src/rollups/aggregate.js'
 import { rollupInput } from '../../src/rollups/inputs.js';
 import { mergeSpans } from '../../src/rollups/spans.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { hae, stringSource } from '../support/inputs.js';
+import { hae, stringSource, exampleAsOf } from '../support/inputs.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 async function importFile(file: string, user: string, batchRows = 25_000) {
   const [src] = await resolveInputs([path.join(EXAMPLES, file)]);
-  return importSource(src, { pool: db.pool, user, batchRows });
+  return importSource(src, { pool: db.pool, user, batchRows, asOf: exampleAsOf(file) });
 }
 
 /** Every rollup row of a user, rounded where float sums may differ in the last bits by order. */
@@ -55,8 +55,9 @@ describe('kept by every import', () => {
     await addZone(db.pool, userId, 'Asia/Kathmandu'); // +05:45, kept from here on
     const later = await importFile('sample-export-later.json', 'seq'); // inserts and one update (09:00 steps 212 -> 655)
     expect(later.tables.activity_metrics.updated).toBe(1);
-    const older = await importFile('sample-export.json', 'seq'); // the older file wins back its 09:00 value
-    expect([older.totals.inserted, older.totals.updated]).toEqual([0, 1]);
+    // The older file changes nothing: its 09:00 value (212) is older than the stored one (655).
+    const older = await importFile('sample-export.json', 'seq');
+    expect([older.totals.inserted, older.totals.updated, older.unchangedOlder.activity_metrics]).toEqual([0, 0, 1]);
     const again = await importFile('sample-export.json', 'seq'); // changes nothing
     expect(again.totals.inserted + again.totals.updated).toBe(0);
     const bad = await importFile('bad-records.json', 'seq', 3); // rejected rows roll back with their half-batches
