@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { ConfigError, errorMessage } from '../errors.js';
+import { withClient } from './client.js';
 
 // src/db and dist/db are both two levels below the package root.
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -98,54 +99,54 @@ export async function migrate(
   if (!Number.isInteger(target) || target < 0 || target > latest) {
     throw new ConfigError(`migration target must be between 0 and ${latest}, got ${target}`);
   }
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await ensureTable(client);
-    const { rows } = await client.query('SELECT version, checksum FROM healthexport_migrations ORDER BY version');
-    const from = rows.length ? rows[rows.length - 1].version : 0;
-    for (const r of rows) {
-      const known = migrations[r.version - 1];
-      if (known && known.checksum !== r.checksum) {
-        // An edited migration that already ran means the database and the code disagree.
-        process.emitWarning(`migration ${r.version} changed since it was applied (checksum ${r.checksum} -> ${known.checksum})`);
-      }
-    }
-    const result: MigrateResult = { from, to: from, applied: [] };
-    const steps =
-      target >= from
-        ? migrations.slice(from, target).map((m) => ({ m, direction: 'up' as const }))
-        : migrations.slice(target, from).reverse().map((m) => ({ m, direction: 'down' as const }));
-    for (const { m, direction } of steps) {
-      const started = Date.now();
-      try {
-        await client.query('BEGIN');
-        await client.query(`SELECT set_config('healthexport.postgis', $1, true)`, [opts.postgis ?? 'auto']);
-        await client.query(direction === 'up' ? m.up : m.down);
-        if (direction === 'up') {
-          await client.query('INSERT INTO healthexport_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-            m.version,
-            m.name,
-            m.checksum,
-          ]);
-        } else {
-          await client.query('DELETE FROM healthexport_migrations WHERE version = $1', [m.version]);
+  return withClient(pool, async (client) => {
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await ensureTable(client);
+      const { rows } = await client.query('SELECT version, checksum FROM healthexport_migrations ORDER BY version');
+      const from = rows.length ? rows[rows.length - 1].version : 0;
+      for (const r of rows) {
+        const known = migrations[r.version - 1];
+        if (known && known.checksum !== r.checksum) {
+          // An edited migration that already ran means the database and the code disagree.
+          process.emitWarning(`migration ${r.version} changed since it was applied (checksum ${r.checksum} -> ${known.checksum})`);
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw new ConfigError(
-          `migration ${m.version}_${m.name} (${direction}) failed, schema left at version ${result.to}: ${errorMessage(err)}`,
-        );
       }
-      result.to = direction === 'up' ? m.version : m.version - 1;
-      result.applied.push({ version: m.version, name: m.name, direction, ms: Date.now() - started });
+      const result: MigrateResult = { from, to: from, applied: [] };
+      const steps =
+        target >= from
+          ? migrations.slice(from, target).map((m) => ({ m, direction: 'up' as const }))
+          : migrations.slice(target, from).reverse().map((m) => ({ m, direction: 'down' as const }));
+      for (const { m, direction } of steps) {
+        const started = Date.now();
+        try {
+          await client.query('BEGIN');
+          await client.query(`SELECT set_config('healthexport.postgis', $1, true)`, [opts.postgis ?? 'auto']);
+          await client.query(direction === 'up' ? m.up : m.down);
+          if (direction === 'up') {
+            await client.query('INSERT INTO healthexport_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+              m.version,
+              m.name,
+              m.checksum,
+            ]);
+          } else {
+            await client.query('DELETE FROM healthexport_migrations WHERE version = $1', [m.version]);
+          }
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw new ConfigError(
+            `migration ${m.version}_${m.name} (${direction}) failed, schema left at version ${result.to}: ${errorMessage(err)}`,
+          );
+        }
+        result.to = direction === 'up' ? m.version : m.version - 1;
+        result.applied.push({ version: m.version, name: m.name, direction, ms: Date.now() - started });
+      }
+      return result;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     }
-    return result;
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    client.release();
-  }
+  });
 }
 
 /**

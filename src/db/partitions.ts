@@ -4,6 +4,8 @@
  */
 import type pg from 'pg';
 
+const escapeIdentifier = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
 export interface PartitionInfo {
   table: string;
   partition: string;
@@ -149,16 +151,8 @@ export async function listPartitions(db: pg.Pool, table?: string): Promise<Parti
 export async function dropPartitionsOlderThan(db: pg.Pool, olderThan: Date): Promise<string[]> {
   const cutoff = monthStart(olderThan).slice(0, 7);
   const victims = (await listPartitions(db)).filter((p) => p.month !== '?' && p.month < cutoff);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    for (const p of victims) await client.query(`DROP TABLE ${client.escapeIdentifier(p.partition)}`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  // One partition per transaction: dropping a decade of partitions at once would hold a lock per
+  // table and index until the end, more than PostgreSQL's shared lock table has room for.
+  for (const p of victims) await db.query(`DROP TABLE IF EXISTS ${escapeIdentifier(p.partition)}`);
   return victims.map((p) => p.partition);
 }

@@ -6,10 +6,11 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { InputError, errorMessage } from '../errors.js';
+import { isConnectionError, withRetry } from '../db/client.js';
 import { ensureUser } from '../db/users.js';
 import type { InputSource } from '../input/open-input.js';
 import { TableBatch } from '../load/batch.js';
-import { finishIngestion, setAsOf, startIngestion, type AsOf } from '../load/ingestions.js';
+import { finishIngestion, releaseLease, setAsOf, startIngestion, type AsOf, type IngestionRef } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { storeRejects, type Reject } from '../load/rejects.js';
 import { buildRouteLines } from '../load/route-lines.js';
@@ -82,13 +83,21 @@ const PROGRESS_EVERY_MS = 250;
 /**
  * Imports one input for one user and says what became of every record. Never throws for a bad
  * input or a failed write: those end in a summary with status `failed` (batches committed before
- * the failure stay committed and counted). Throws only when the run cannot even be recorded
- * (the user or raw_ingestions row cannot be written).
+ * the failure stay committed and counted), also when the database is unreachable from the start.
+ * Throws only for a bug, or when the database refuses to record the run (not for being down).
  * @example const s = await importSource((await resolveInputs(['export.json']))[0], { pool, user: 'jane' });
  */
 export async function importSource(src: InputSource, opts: ImportOptions): Promise<ImportSummary> {
   if (!opts.dryRun && !opts.pool) throw new Error('importSource: a pool is required unless dryRun');
-  const run = opts.dryRun ? new ImportRun(src, opts, null) : await ImportRun.start(src, opts, opts.pool!);
+  let run: ImportRun;
+  try {
+    run = opts.dryRun ? new ImportRun(src, opts, null) : await ImportRun.start(src, opts, opts.pool!);
+  } catch (err) {
+    if (!isConnectionError(err)) throw err;
+    // The database went away before the run could even be recorded: nothing was read or stored.
+    const failed = new ImportRun(src, opts, null);
+    return failed.finish(null, { kind: 'database', message: `database unavailable: ${errorMessage(err)}`, offset: null });
+  }
   const reader = (opts.reader ?? detectReader)(run.meter.wrap(src.open()), src);
   const inputFailure = await run.readAll(reader);
   const writeFailure = await run.finishWrites();
@@ -150,7 +159,7 @@ class ImportRun {
     private readonly src: InputSource,
     private readonly opts: ImportOptions,
     private readonly ctx: WriteContext | null,
-    private readonly ingestion?: { id: string; receivedAt: Date; asOf: AsOf },
+    private readonly ingestion?: IngestionRef & { asOf: AsOf },
   ) {
     const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
     this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2);
@@ -168,6 +177,8 @@ class ImportRun {
       }
       return null;
     } catch (err) {
+      // Storing a group of rejects failed: the database, not the input.
+      if (isConnectionError(err)) return { kind: 'database', message: `database unavailable: ${errorMessage(err)}`, offset: null };
       // The input broke: what was complete before the break is still loaded and reported.
       if (err instanceof InputError && err.offset !== null) return { kind: 'input', message: err.message, offset: err.offset };
       return { kind: 'read', message: `cannot read input: ${errorMessage(err)}`, offset: this.meter.bytes };
@@ -287,7 +298,7 @@ class ImportRun {
       const r = await writeBatch(ctx, batch);
       addCounts(this.countsFor(table), r.counts);
       if (r.olderSkipped) this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + r.olderSkipped;
-      if (r.rejects.length) await storeRejects(ctx.pool, ctx.userId, ctx.ingestionId, r.rejects);
+      if (r.rejects.length) await withRetry(() => storeRejects(ctx.pool, ctx.userId, ctx.ingestionId, r.rejects));
       this.opts.observer?.batchWritten?.(table, r);
     });
   }
@@ -296,7 +307,8 @@ class ImportRun {
     if (!this.pendingRejects.length || !this.ctx) return;
     const list = this.pendingRejects;
     this.pendingRejects = [];
-    await storeRejects(this.ctx.pool, this.ctx.userId, this.ctx.ingestionId, list);
+    const { pool, userId, ingestionId } = this.ctx;
+    await withRetry(() => storeRejects(pool, userId, ingestionId, list));
   }
 
   private reportProgress(): void {
@@ -316,16 +328,18 @@ class ImportRun {
       if (this.ctx) await buildRouteLines(this.ctx.pool, this.ctx.userId, [...this.routedWorkouts]);
       return null;
     } catch (err) {
-      return { kind: 'database', message: `database write failed: ${errorMessage(err)}`, offset: null };
+      const what = isConnectionError(err) ? 'database unavailable' : 'database write failed';
+      return { kind: 'database', message: `${what}: ${errorMessage(err)}`, offset: null };
     }
   }
 
   /** The summary, also recorded in the run's raw_ingestions row. */
-  async finish(reader: RecordReader, failure: Failure | null): Promise<ImportSummary> {
+  async finish(reader: RecordReader | null, failure: Failure | null): Promise<ImportSummary> {
     const { tables, ctx } = this;
     for (const t of TABLE_NAMES) if (tables[t] && tables[t].read === 0) delete tables[t];
     const totals = totalsOf(tables);
-    const metricNames = [...reader.stats.metrics];
+    const metricNames = reader ? [...reader.stats.metrics] : [];
+    if (failure?.kind === 'database') failure.message += `; ${committedText(totals)}`;
     const summary: ImportSummary = {
       ingestionId: this.ingestion?.id ?? null,
       userId: ctx?.userId ?? null,
@@ -335,32 +349,38 @@ class ImportRun {
       durationMs: Date.now() - this.started,
       status: statusOf(totals, failure !== null),
       failure: failure?.kind ?? null,
-      dryRun: ctx === null,
+      dryRun: !!this.opts.dryRun,
       tables,
       totals,
       unknownMetrics: metricNames.filter(([, known]) => !known).map(([name]) => name).sort(),
       metrics: metricNames.map(([name]) => name).sort(),
-      unknownKeys: reader.stats.unknownKeys,
+      unknownKeys: reader?.stats.unknownKeys ?? [],
       error: failure === null ? null : failure.kind === 'database' ? failure.message : `${this.src.name}: ${failure.message}`,
       errorOffset: failure?.offset ?? null,
       workoutsFlagged: this.flagged,
       workoutsMoved: this.moved,
       asOf: this.ingestion ? { at: new Date(this.ingestion.asOf.at).toISOString(), source: this.ingestion.asOf.source } : null,
       unchangedOlder: this.olderSkipped,
-      valid: ctx === null ? this.dryValid : null,
+      valid: this.opts.dryRun ? this.dryValid : null,
     };
     if (ctx && totals.inserted + totals.updated > 0) this.opts.observer?.newestRecords?.(this.newest);
     if (ctx && this.ingestion) {
-      await finishIngestion(ctx.pool, this.ingestion, ctx.userId, {
-        status: summary.status,
-        bytes: summary.bytes,
-        sha256: summary.sha256,
-        counts: {
-          tables, totals, unknownMetrics: summary.unknownMetrics, unknownKeys: summary.unknownKeys,
-          unchangedOlder: summary.unchangedOlder, workoutsMoved: summary.workoutsMoved,
-        },
-        error: summary.error,
-      }).catch(() => {});
+      const ingestion = this.ingestion;
+      // Retried while the database comes back; when it does not, the run's lease ends with this
+      // process and its next run marks the row failed (src/load/ingestions.ts).
+      await withRetry(() =>
+        finishIngestion(ctx.pool, ingestion, ctx.userId, {
+          status: summary.status,
+          bytes: summary.bytes,
+          sha256: summary.sha256,
+          counts: {
+            tables, totals, unknownMetrics: summary.unknownMetrics, unknownKeys: summary.unknownKeys,
+            unchangedOlder: summary.unchangedOlder, workoutsMoved: summary.workoutsMoved,
+          },
+          error: summary.error,
+        }),
+      ).catch(() => {});
+      await releaseLease(ingestion);
     }
     return summary;
   }
@@ -377,4 +397,10 @@ function ownedBy(rec: HealthRecord, ids: Set<string>): boolean {
     default:
       return false;
   }
+}
+
+/** For the one line a failed run prints: what stayed stored, and what to do. */
+export function committedText(totals: Counts): string {
+  const stored = totals.inserted + totals.updated + totals.unchanged;
+  return `${stored.toLocaleString('en-US')} of ${totals.read.toLocaleString('en-US')} records read were stored before that and are kept; running the same import again finishes the job`;
 }

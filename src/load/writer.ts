@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { inTransaction, isConnectionError, withRetry as retry } from '../db/client.js';
 import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
 import { refreshAfterCopy, refreshAfterMerge } from '../rollups/maintain.js';
 import type { CopyRows, TableBatch } from './batch.js';
@@ -64,9 +65,10 @@ function pgCode(err: unknown): string | undefined {
   return (err as { code?: string })?.code;
 }
 
+/** Worth another try: serialization failures, deadlocks, and a database that went away. */
 export function isTransient(err: unknown): boolean {
   const code = pgCode(err);
-  return !!code && (TRANSIENT.has(code) || TRANSIENT_NODE.has(code));
+  return (!!code && (TRANSIENT.has(code) || TRANSIENT_NODE.has(code))) || isConnectionError(err);
 }
 
 /**
@@ -138,24 +140,6 @@ function olderThanStored(ctx: WriteContext): string {
   return `(t.ingestion_id IS NULL OR t.ingestion_id NOT IN (SELECT id FROM raw_ingestions WHERE user_id = ${Number(ctx.userId)} AND as_of > '${asOf}'))`;
 }
 
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    const r = await fn(client);
-    await client.query('COMMIT');
-    return r;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
-
 async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number[]): Promise<void> {
   const unknown = months.filter((m) => !ctx.freshMonths.has(`${spec.table}:${m}`));
   if (!unknown.length) return;
@@ -225,16 +209,7 @@ async function writeStaging(
   });
 }
 
-async function withRetry<T>(fn: () => Promise<T>, maxRetries: number): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransient(err) || attempt >= maxRetries) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5_000) * (0.5 + Math.random())));
-    }
-  }
-}
+const withRetry = <T>(fn: () => Promise<T>, maxRetries: number) => retry(fn, maxRetries, isTransient);
 
 export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<WriteResult> {
   const spec = batch.spec;

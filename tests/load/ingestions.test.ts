@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ABANDONED_AFTER_MS, startIngestion} from '../../src/load/ingestions.js';
+import { ABANDONED_AFTER_MS, releaseLease, startIngestion } from '../../src/load/ingestions.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { ensureUser } from '../../src/db/users.js';
 
@@ -10,7 +10,7 @@ describe('raw_ingestions', () => {
   });
   afterAll(async () => db?.drop());
 
-  it('a new run marks the same user\'s runs left "running" for over a day as abandoned, and only those', async () => {
+  it('a new run marks the same user\'s runs left "running" as abandoned when over a day old or their lease is free, and only those', async () => {
     const jane = await ensureUser(db.pool, 'jane');
     const bob = await ensureUser(db.pool, 'bob');
     const old = new Date(Date.now() - ABANDONED_AFTER_MS - 3600_000);
@@ -22,14 +22,26 @@ describe('raw_ingestions', () => {
          ($2, $3, 'bobs.json', 'file', 'running')`,
       [jane, bob, old, recent],
     );
-    await startIngestion(db.pool, { userId: jane, source: 'new.json', sourceKind: 'file', known: new Set() });
+    // A live run holds its lease (a session advisory lock on its id) on a connection of its own.
+    const live = await startIngestion(db.pool, { userId: jane, source: 'live.json', sourceKind: 'file', known: new Set() });
+    expect(live.lease).not.toBeNull();
+    // A recent run whose process died: its lease went with its connection.
+    const dead = await startIngestion(db.pool, { userId: jane, source: 'died.json', sourceKind: 'file', known: new Set() });
+    await releaseLease(dead);
+    const next = await startIngestion(db.pool, { userId: jane, source: 'new.json', sourceKind: 'file', known: new Set() });
     const { rows } = await db.pool.query(`SELECT source, status, error FROM raw_ingestions ORDER BY source`);
     expect(rows.map((r) => [r.source, r.status])).toEqual([
       ['bobs.json', 'running'],
+      ['died.json', 'failed'],
       ['killed.json', 'failed'],
+      ['live.json', 'running'],
       ['new.json', 'running'],
-      ['still-going.json', 'running'],
+      // Inserted by hand, so without a lease: as good as dead.
+      ['still-going.json', 'failed'],
     ]);
     expect(rows.find((r) => r.source === 'killed.json').error).toMatch(/^abandoned/);
+    expect(rows.find((r) => r.source === 'died.json').error).toMatch(/running the same import again finishes the job/);
+    await releaseLease(live);
+    await releaseLease(next);
   });
 });
