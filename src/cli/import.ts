@@ -1,4 +1,5 @@
 /** `import`: parses the options, runs each input through src/import, prints the summaries. */
+import { constants as osConstants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import ora from 'ora';
 import type pg from 'pg';
@@ -31,9 +32,11 @@ interface ImportFlags extends DbOptions {
 
 /**
  * 0 ok, 3 some records rejected, 2 an input unusable, 75 the database failed during the run
- * (try again later: what was committed stays, and a second run finishes the job).
+ * (try again later: what was committed stays, and a second run finishes the job); 128 + n after
+ * signal n (130 Ctrl-C, 143 SIGTERM).
  */
-export function exitCodeFor(summaries: ImportSummary[]): number {
+export function exitCodeFor(summaries: ImportSummary[], signal: NodeJS.Signals | null = null): number {
+  if (signal) return signalExitCode(signal);
   if (summaries.some((s) => s.failure === 'database')) return EXIT.tempfail;
   if (summaries.some((s) => s.status === 'failed')) return EXIT.input;
   if (summaries.some((s) => s.status === 'partial')) return EXIT.partial;
@@ -118,9 +121,15 @@ Examples:
     );
   addDbOptions(cmd).action(async (inputs: string[], o: ImportFlags) => {
     const sources = await resolveInputs(inputs);
-    const summaries = o.dryRun
-      ? await importAll(sources, o)
-      : await withDatabase(o, (db) => importAll(sources, o, db.pool), { poolMax: o.concurrency + 2 });
+    const stop = stopOnSignals();
+    let summaries: ImportSummary[];
+    try {
+      summaries = o.dryRun
+        ? await importAll(sources, o, undefined, stop.signal)
+        : await withDatabase(o, (db) => importAll(sources, o, db.pool, stop.signal), { poolMax: o.concurrency + 2 });
+    } finally {
+      stop.dispose();
+    }
     if (o.json) {
       const out = summaries.length === 1 ? summaries[0] : { imports: summaries };
       process.stdout.write(JSON.stringify(out) + '\n');
@@ -139,7 +148,7 @@ Examples:
       });
       if (s.error) log.error(s.error, { source: s.source, offset: s.errorOffset ?? undefined });
     }
-    process.exitCode = exitCodeFor(summaries);
+    process.exitCode = exitCodeFor(summaries, stop.received);
   });
   return cmd;
 }
@@ -151,8 +160,47 @@ function asOfOption(value: string): number {
   return t;
 }
 
+const signalExitCode = (sig: NodeJS.Signals) => 128 + (osConstants.signals[sig] ?? 0);
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM during an import: the run stops reading, lets the batches in flight
+ * commit, records itself as interrupted and prints how much is stored; exit 130 / 143. The same
+ * signal again within a second is the same keypress (a terminal signals the whole process group,
+ * and bin/healthexport.js forwards it too); later, or if the run has not stopped 10 s on (a read
+ * blocked on stdin), the process exits at once: the next run marks the row (see the run's lease).
+ */
+function stopOnSignals() {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
+  let at = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const now = Date.now();
+    if (received && now - at < 1000) return;
+    if (received) hardExit(sig);
+    received = sig;
+    at = now;
+    controller.abort(sig);
+    setTimeout(() => hardExit(sig), 10_000).unref();
+  };
+  const hardExit = (sig: NodeJS.Signals) => {
+    console.error(`healthexport: interrupted by ${sig} before the run could record itself; what was committed is kept, and running the same import again finishes the job`);
+    process.exit(signalExitCode(sig));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const sig of signals) process.on(sig, onSignal);
+  return {
+    signal: controller.signal,
+    get received() {
+      return received;
+    },
+    dispose() {
+      for (const sig of signals) process.off(sig, onSignal);
+    },
+  };
+}
+
 /** Every input in turn, each followed by the after-import step; one push at the end. */
-async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool): Promise<ImportSummary[]> {
+async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool, signal?: AbortSignal): Promise<ImportSummary[]> {
   const summaries: ImportSummary[] = [];
   const knownPartitions = new Set<string>();
   const untrack = pool ? trackPool(pool) : () => {};
@@ -160,6 +208,7 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
   if (cache && !cache.enabled && o.warm) log.info(cache.notice);
   const spinner = progressSpinner();
   for (const src of sources) {
+    if (signal?.aborted) break;
     spinner.start(src.name);
     let summary: ImportSummary;
     try {
@@ -171,6 +220,7 @@ async function importAll(sources: InputSource[], o: ImportFlags, pool?: pg.Pool)
         batchRows: o.batchRows,
         knownPartitions,
         asOf: o.asOf,
+        signal,
         observer: { progress: spinner.update, ...metricsObserver },
         rollups: o.rollups,
       });

@@ -36,7 +36,7 @@ export const metricsObserver: Required<Pick<ImportObserver, 'batchWritten' | 'ne
   },
 };
 
-const ERROR_KIND: Record<Exclude<ImportFailure, null>, ErrorKind> = { input: 'parse', read: 'io', database: 'db' };
+const ERROR_KIND: Record<Exclude<ImportFailure, null>, ErrorKind> = { input: 'parse', read: 'io', database: 'db', interrupted: 'io' };
 
 export interface AfterImportOptions {
   pool?: pg.Pool;

@@ -61,6 +61,11 @@ export interface ImportOptions {
   asOf?: number;
   /** batch (default): every batch keeps the rollups; end: the caller rebuilds them afterwards. */
   rollups?: 'batch' | 'end';
+  /**
+   * Aborted (with the signal's name as reason, e.g. 'SIGINT'): the run stops reading, lets the
+   * batches in flight commit, and ends failed with `failure: 'interrupted'`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -173,10 +178,12 @@ class ImportRun {
         await this.takeExportDate(reader);
         await this.take(read);
         if (this.scheduler.failed) break;
+        if (this.opts.signal?.aborted) return this.interrupted();
         this.reportProgress();
       }
       return null;
     } catch (err) {
+      if (this.opts.signal?.aborted) return this.interrupted();
       // Storing a group of rejects failed: the database, not the input.
       if (isConnectionError(err)) return { kind: 'database', message: `database unavailable: ${errorMessage(err)}`, offset: null };
       // The input broke: what was complete before the break is still loaded and reported.
@@ -319,10 +326,17 @@ class ImportRun {
     this.opts.observer.progress({ source: src.name, bytes: meter.bytes, sizeHint: src.sizeHint, records: this.records, elapsedMs: now - this.started });
   }
 
-  /** Sends the last partial batches, waits for every write, stores the last rejects and route lines. */
+  private interrupted(): Failure {
+    return { kind: 'interrupted', message: `interrupted by ${String(this.opts.signal?.reason ?? 'a signal')}`, offset: null };
+  }
+
+  /**
+   * Sends the last partial batches (not when interrupted), waits for every write, stores the
+   * last rejects and route lines.
+   */
   async finishWrites(): Promise<Failure | null> {
     try {
-      if (!this.scheduler.failed) for (const kind of [...this.batches.keys()]) this.submit(kind);
+      if (!this.scheduler.failed && !this.opts.signal?.aborted) for (const kind of [...this.batches.keys()]) this.submit(kind);
       await this.scheduler.drain();
       await this.flushRejects();
       if (this.ctx) await buildRouteLines(this.ctx.pool, this.ctx.userId, [...this.routedWorkouts]);
@@ -339,7 +353,7 @@ class ImportRun {
     for (const t of TABLE_NAMES) if (tables[t] && tables[t].read === 0) delete tables[t];
     const totals = totalsOf(tables);
     const metricNames = reader ? [...reader.stats.metrics] : [];
-    if (failure?.kind === 'database') failure.message += `; ${committedText(totals)}`;
+    if (failure?.kind === 'database' || failure?.kind === 'interrupted') failure.message += `; ${committedText(totals)}`;
     const summary: ImportSummary = {
       ingestionId: this.ingestion?.id ?? null,
       userId: ctx?.userId ?? null,
@@ -355,7 +369,7 @@ class ImportRun {
       unknownMetrics: metricNames.filter(([, known]) => !known).map(([name]) => name).sort(),
       metrics: metricNames.map(([name]) => name).sort(),
       unknownKeys: reader?.stats.unknownKeys ?? [],
-      error: failure === null ? null : failure.kind === 'database' ? failure.message : `${this.src.name}: ${failure.message}`,
+      error: failure === null ? null : failure.kind === 'input' || failure.kind === 'read' ? `${this.src.name}: ${failure.message}` : failure.message,
       errorOffset: failure?.offset ?? null,
       workoutsFlagged: this.flagged,
       workoutsMoved: this.moved,

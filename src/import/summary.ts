@@ -6,9 +6,10 @@ export type ImportStatus = 'ok' | 'partial' | 'failed';
 
 /**
  * Why a run failed: the input itself (not HAE, truncated: `errorOffset` says where), reading it
- * (a vanished file, an upload cut off), or the database. Null when it did not fail.
+ * (a vanished file, an upload cut off), the database, or a signal (Ctrl-C, SIGTERM) that stopped
+ * it. Null when it did not fail.
  */
-export type ImportFailure = 'input' | 'read' | 'database' | null;
+export type ImportFailure = 'input' | 'read' | 'database' | 'interrupted' | null;
 
 export interface ImportSummary {
   ingestionId: string | null;
