@@ -100,8 +100,7 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
   } catch (err) {
     if (!isConnectionError(err)) throw err;
     // The database went away before the run could even be recorded: nothing was read or stored.
-    const failed = new ImportRun(src, opts, null);
-    return failed.finish(null, { kind: 'database', message: `database unavailable: ${errorMessage(err)}`, offset: null });
+    return new ImportRun(src, opts, null).finish(null, databaseFailure(err));
   }
   const reader = (opts.reader ?? detectReader)(run.meter.wrap(src.open()), src);
   const inputFailure = await run.readAll(reader);
@@ -123,6 +122,18 @@ class Meter {
   digest(): string {
     return this.hash.digest('hex');
   }
+}
+
+/** Thrown out of the read loop when storing rejects failed: told apart from the input breaking. */
+class RejectsNotStored extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+function databaseFailure(err: unknown): Failure {
+  const what = isConnectionError(err) ? 'database unavailable' : 'database write failed';
+  return { kind: 'database', message: `${what}: ${errorMessage(err)}`, offset: null };
 }
 
 interface Failure {
@@ -185,7 +196,7 @@ class ImportRun {
     } catch (err) {
       if (this.opts.signal?.aborted) return this.interrupted();
       // Storing a group of rejects failed: the database, not the input.
-      if (isConnectionError(err)) return { kind: 'database', message: `database unavailable: ${errorMessage(err)}`, offset: null };
+      if (err instanceof RejectsNotStored) return databaseFailure(err.cause);
       // The input broke: what was complete before the break is still loaded and reported.
       if (err instanceof InputError && err.offset !== null) return { kind: 'input', message: err.message, offset: err.offset };
       return { kind: 'read', message: `cannot read input: ${errorMessage(err)}`, offset: this.meter.bytes };
@@ -315,7 +326,9 @@ class ImportRun {
     const list = this.pendingRejects;
     this.pendingRejects = [];
     const { pool, userId, ingestionId } = this.ctx;
-    await withRetry(() => storeRejects(pool, userId, ingestionId, list));
+    await withRetry(() => storeRejects(pool, userId, ingestionId, list)).catch((err) => {
+      throw new RejectsNotStored(err);
+    });
   }
 
   private reportProgress(): void {
@@ -342,8 +355,7 @@ class ImportRun {
       if (this.ctx) await buildRouteLines(this.ctx.pool, this.ctx.userId, [...this.routedWorkouts]);
       return null;
     } catch (err) {
-      const what = isConnectionError(err) ? 'database unavailable' : 'database write failed';
-      return { kind: 'database', message: `${what}: ${errorMessage(err)}`, offset: null };
+      return databaseFailure(err instanceof RejectsNotStored ? err.cause : err);
     }
   }
 

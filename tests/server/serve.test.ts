@@ -13,11 +13,12 @@ import { openCache } from '../../src/cache/cache.js';
 import { latestKey } from '../../src/cache/summaries.js';
 import { createServer, type HealthServer } from '../../src/server/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { parseSamples, startPushgateway } from '../support/pushgateway.js';
+import { parseSamples, pushgatewayOrSkip, startPushgateway } from '../support/pushgateway.js';
 import { request, sampleExport, sleep, stepsExport } from './helpers.js';
 import { createUser } from '../../src/db/users.js';
 
 const INGEST = '/api/v1/ingest';
+const GATEWAY = pushgatewayOrSkip('the serve push test');
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const ns = `healthexport:test:${randomBytes(4).toString('hex')}`;
 
@@ -465,7 +466,7 @@ describe('healthexport serve (the command)', () => {
     return { child, url, exited, output: () => ({ out, err }) };
   }
 
-  it('serves, pushes its metrics to a Pushgateway every interval, and stops on SIGTERM', async () => {
+  it.skipIf(!GATEWAY)('serves, pushes its metrics to a Pushgateway every interval, and stops on SIGTERM', async () => {
     const gw = await startPushgateway();
     const run = runServe(['--port', '0', '--database-url', db.url, '--pushgateway', gw.url, '--push-interval', '1', '--redis-url', inject('redisUrl')]);
     try {

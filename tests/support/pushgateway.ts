@@ -8,9 +8,8 @@
  *   await gw.stop();
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
 import { freePort } from '../../src/db/embedded.js';
+import { debianTool, executable, findOnPath } from './debian-tools.js';
 
 export interface RunningPushgateway {
   url: string;
@@ -22,30 +21,21 @@ export interface RunningPushgateway {
 
 const CANDIDATES = ['prometheus-pushgateway', 'pushgateway'];
 
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+/** Path of the pushgateway binary: $PUSHGATEWAY_BIN, then PATH, then /usr/bin; null when missing. */
+function pushgatewayBinary(): string | null {
+  const explicit = process.env.PUSHGATEWAY_BIN;
+  return explicit && executable(explicit) ? explicit : findOnPath(CANDIDATES);
 }
 
-/** Path of the pushgateway binary: $PUSHGATEWAY_BIN, then PATH, then /usr/bin. */
+/** The binary, or null (one printed line, tests skip) outside CI when it is not installed. */
+export function pushgatewayOrSkip(what?: string): string | null {
+  return debianTool('prometheus-pushgateway', pushgatewayBinary(), 'prometheus-pushgateway', what);
+}
+
 export function findPushgatewayBinary(): string {
-  const explicit = process.env.PUSHGATEWAY_BIN;
-  if (explicit && isExecutable(explicit)) return explicit;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    for (const name of CANDIDATES) {
-      const p = path.join(dir, name);
-      if (isExecutable(p)) return p;
-    }
-  }
-  if (isExecutable('/usr/bin/prometheus-pushgateway')) return '/usr/bin/prometheus-pushgateway';
-  throw new Error(
-    'prometheus-pushgateway not found (looked in $PUSHGATEWAY_BIN, PATH and /usr/bin). ' +
-      'Install it: apt-get install prometheus-pushgateway',
-  );
+  const bin = pushgatewayBinary();
+  if (!bin) throw new Error('prometheus-pushgateway not found (looked in $PUSHGATEWAY_BIN, PATH and /usr/bin): apt-get install prometheus-pushgateway');
+  return bin;
 }
 
 export { freePort };
