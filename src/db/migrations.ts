@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { ConfigError, errorMessage } from '../errors.js';
 import { withClient } from './client.js';
+import { dropAllPartitions } from './partitions.js';
 
 // src/db and dist/db are both two levels below the package root.
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -120,6 +121,7 @@ export async function migrate(
       for (const { m, direction } of steps) {
         const started = Date.now();
         try {
+          if (direction === 'down') await dropPartitionsFirst(client, m.down);
           await client.query('BEGIN');
           await client.query(`SELECT set_config('healthexport.postgis', $1, true)`, [opts.postgis ?? 'auto']);
           await client.query(direction === 'up' ? m.up : m.down);
@@ -147,6 +149,21 @@ export async function migrate(
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     }
   });
+}
+
+/**
+ * The partitions of every month-partitioned table a down migration drops, dropped first, one per
+ * transaction: DROP TABLE of a parent with a decade of partitions would lock them all (and their
+ * indexes) in the migration's transaction, more than PostgreSQL's shared lock table holds
+ * (see MONTHS_PER_TRANSACTION in ./partitions.ts). Their rows are what the down migration
+ * deletes anyway.
+ */
+async function dropPartitionsFirst(client: pg.PoolClient, downSql: string): Promise<void> {
+  const { rows } = await client.query(`SELECT to_regclass('healthexport_partitioned_tables') IS NOT NULL AS ok`);
+  if (!rows[0].ok) return;
+  const dropped = new Set([...downSql.matchAll(/DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?/gi)].map((x) => x[1].toLowerCase()));
+  const { rows: tables } = await client.query('SELECT table_name FROM healthexport_partitioned_tables');
+  for (const { table_name: t } of tables) if (dropped.has(t)) await dropAllPartitions(client, t);
 }
 
 /**

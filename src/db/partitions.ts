@@ -26,16 +26,47 @@ export function parseMonth(s: string): Date {
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
 }
 
+/**
+ * Months of partitions created per transaction. Each new partition locks itself, its indexes and
+ * its TOAST table until commit (about 5 locks); PostgreSQL's lock table is shared by all sessions
+ * (max_locks_per_transaction x max_connections, 6,400 by default), so a decade created in one
+ * transaction (12 tables x 120 months: ~7,000 locks) fails with "out of shared memory" and makes
+ * every other session's statements fail too. 12 months: ~60 locks per transaction.
+ */
+export const MONTHS_PER_TRANSACTION = 12;
+
+async function createRange(db: pg.Pool | pg.PoolClient, table: string, from: number, to: number): Promise<number> {
+  let created = 0;
+  for (let a = from; a <= to; a += MONTHS_PER_TRANSACTION) {
+    const b = Math.min(a + MONTHS_PER_TRANSACTION - 1, to);
+    const { rows } = await db.query('SELECT healthexport_create_month_partitions($1, $2::date, $3::date) AS n', [
+      table,
+      monthKeyToDate(a),
+      monthKeyToDate(b),
+    ]);
+    created += rows[0].n;
+  }
+  return created;
+}
+
+/** The month-partitioned tables (healthexport_partitioned_tables). */
+export async function partitionedTables(db: pg.Pool): Promise<string[]> {
+  const { rows } = await db.query('SELECT table_name FROM healthexport_partitioned_tables ORDER BY table_name');
+  return rows.map((r) => r.table_name as string);
+}
+
 /** Creates partitions for every table from `from` through `monthsAhead` months after now. */
 export async function createPartitionsAhead(
   db: pg.Pool,
   opts: { monthsAhead?: number; from?: Date; now?: Date } = {},
 ): Promise<number> {
   const now = opts.now ?? new Date();
-  const from = monthStart(opts.from ?? now);
-  const to = monthStart(now, opts.monthsAhead ?? 12);
-  const { rows } = await db.query('SELECT healthexport_create_month_partitions($1::date, $2::date) AS n', [from, to]);
-  return rows[0].n;
+  const from = monthKey((opts.from ?? now).getTime());
+  const to = monthKey(Date.parse(monthStart(now, opts.monthsAhead ?? 12)));
+  let created = 0;
+  // Table by table, a year per transaction (see MONTHS_PER_TRANSACTION).
+  for (const table of await partitionedTables(db)) created += await createRange(db, table, from, to);
+  return created;
 }
 
 /**
@@ -59,7 +90,7 @@ export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<
   const missing = wanted.filter((m) => !creating.has(`${table}:${m}`)).sort((a, b) => a - b);
   let created = 0;
   if (missing.length) {
-    const mine = createMonths(db, table, missing);
+    const mine = createMonthsChunked(db, table, missing);
     for (const m of missing) creating.set(`${table}:${m}`, mine);
     try {
       created = await mine;
@@ -69,6 +100,15 @@ export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<
     }
   }
   await Promise.all(others);
+  return created;
+}
+
+/** A year of months per transaction (see MONTHS_PER_TRANSACTION). */
+async function createMonthsChunked(db: pg.Pool, table: string, missing: number[]): Promise<number> {
+  let created = 0;
+  for (let i = 0; i < missing.length; i += MONTHS_PER_TRANSACTION) {
+    created += await createMonths(db, table, missing.slice(i, i + MONTHS_PER_TRANSACTION));
+  }
   return created;
 }
 
@@ -155,4 +195,18 @@ export async function dropPartitionsOlderThan(db: pg.Pool, olderThan: Date): Pro
   // table and index until the end, more than PostgreSQL's shared lock table has room for.
   for (const p of victims) await db.query(`DROP TABLE IF EXISTS ${escapeIdentifier(p.partition)}`);
   return victims.map((p) => p.partition);
+}
+
+/**
+ * Drops every partition of `table`, one per transaction (see MONTHS_PER_TRANSACTION), so that
+ * dropping the table afterwards locks only the table itself. Returns how many were dropped.
+ */
+export async function dropAllPartitions(db: pg.Pool | pg.PoolClient, table: string): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = to_regclass(quote_ident($1)) ORDER BY c.relname`,
+    [table],
+  );
+  for (const r of rows) await db.query(`DROP TABLE IF EXISTS ${escapeIdentifier(r.relname)}`);
+  return rows.length;
 }
