@@ -55,6 +55,15 @@ export interface ServerOptions {
   maxConcurrentImports?: number;
   /** Requests allowed to wait for an import slot before 503. Default 64. */
   maxQueuedImports?: number;
+  /** Uploads one API key may have in progress at once (more: 429). Default 2. */
+  maxUploadsPerKey?: number;
+  /** A body with no new byte for this long is cut off with 408. Default 30 s. */
+  bodyIdleTimeoutMs?: number;
+  /**
+   * Bytes of each body read before it may take an import slot (all of a body smaller than this).
+   * Slow clients wait with at most this much buffered, never in a slot. Default 1 MiB.
+   */
+  prefetchBytes?: number;
   batchRows?: number;
   /** Time limit of the /ready probe. Default 2000 ms. */
   readyTimeoutMs?: number;
@@ -144,6 +153,10 @@ export function createServer(opts: ServerOptions): HealthServer {
     keyCacheTtlMs: opts.keyCacheTtlMs,
     cache: opts.cache,
     readyTimeoutMs,
+    uploadsByKey: new Map(),
+    maxUploadsPerKey: opts.maxUploadsPerKey ?? 2,
+    bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 30_000,
+    prefetchBytes: opts.prefetchBytes ?? 1 << 20,
     accessLog: !!opts.accessLog,
     log,
     send,

@@ -24,8 +24,24 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** No bytes arrived for `idleMs`: the client stalled (answered 408). */
+export class BodyTimeoutError extends Error {
+  constructor(readonly idleMs: number) {
+    super(`no part of the request body arrived for ${Math.round(idleMs / 1000)} s`);
+    this.name = 'BodyTimeoutError';
+  }
+}
+
 export interface RequestBody {
   source: InputSource;
+  /**
+   * Reads up to `maxBytes` of the body ahead (or all of it, if smaller), before an import slot is
+   * taken: a client trickling its body holds this buffer and its connection, never a slot.
+   * Never throws; what went wrong surfaces when the import reads on.
+   */
+  prefetch(maxBytes: number): Promise<void>;
+  /** Set once the body stalled for longer than the idle limit. */
+  readonly timedOut: boolean;
   /** Bytes read from the socket so far. */
   readonly wireBytes: number;
   /** Set once the body went over the limit. */
@@ -36,19 +52,67 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 
 export function requestBody(
   req: IncomingMessage,
-  opts: { name: string; limitBytes: number; encoding: BodyEncoding },
+  opts: { name: string; limitBytes: number; encoding: BodyEncoding; idleMs?: number },
 ): RequestBody {
-  const state = { wireBytes: 0, tooLarge: false };
+  const state = { wireBytes: 0, tooLarge: false, timedOut: false };
   const limit = opts.limitBytes;
+  const idleMs = opts.idleMs ?? 0;
+  const it = req.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+  const ahead: Buffer[] = [];
+  let aheadError: unknown = null;
+  let ended = false;
 
-  async function* wire(): AsyncGenerator<Buffer> {
-    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      state.wireBytes += chunk.length;
+  /** The next chunk, or the end; BodyTimeoutError when none comes within idleMs. */
+  async function next(): Promise<Buffer | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled =
+      idleMs > 0
+        ? new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              state.timedOut = true;
+              reject(new BodyTimeoutError(idleMs));
+            }, idleMs);
+          })
+        : null;
+    try {
+      const r = await (stalled ? Promise.race([it.next(), stalled]) : it.next());
+      if (r.done) return null;
+      state.wireBytes += r.value.length;
       if (state.wireBytes > limit) {
         state.tooLarge = true;
         throw new BodyTooLargeError(limit);
       }
-      yield chunk;
+      return r.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function prefetch(maxBytes: number): Promise<void> {
+    let n = 0;
+    try {
+      while (n < maxBytes) {
+        const c = await next();
+        if (c === null) {
+          ended = true;
+          return;
+        }
+        ahead.push(c);
+        n += c.length;
+      }
+    } catch (err) {
+      aheadError = err;
+    }
+  }
+
+  async function* wire(): AsyncGenerator<Buffer> {
+    while (ahead.length) yield ahead.shift()!;
+    if (aheadError) throw aheadError;
+    if (ended) return;
+    for (;;) {
+      const c = await next();
+      if (c === null) return;
+      yield c;
     }
   }
 
@@ -94,6 +158,10 @@ export function requestBody(
 
   return {
     source: { name: opts.name, kind: 'http', sizeHint: null, open: decoded },
+    prefetch,
+    get timedOut() {
+      return state.timedOut;
+    },
     get wireBytes() {
       return state.wireBytes;
     },

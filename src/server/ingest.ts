@@ -46,6 +46,13 @@ export interface IngestContext {
   keyCacheTtlMs?: number;
   cache?: Cache;
   readyTimeoutMs: number;
+  /** Uploads in progress per API key id, and how many one key may have. */
+  uploadsByKey: Map<number, number>;
+  maxUploadsPerKey: number;
+  /** A body with no progress for this long is cut off with 408. */
+  bodyIdleTimeoutMs: number;
+  /** Bytes of a body read before it takes an import slot. */
+  prefetchBytes: number;
   accessLog: boolean;
   log: (line: string) => void;
   /** Sends a JSON answer (the server adds `Connection: close` while it shuts down). */
@@ -64,12 +71,45 @@ export async function ingest(ctx: IngestContext, req: http.IncomingMessage, res:
     throw new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${ctx.bodyLimit} bytes`, { limit: ctx.bodyLimit }, rlHeaders);
   }
 
+  // One key cannot take every slot (nor every place in the queue) from the others.
+  const mine = ctx.uploadsByKey.get(who.keyId) ?? 0;
+  if (mine >= ctx.maxUploadsPerKey) {
+    throw new HttpError(
+      429,
+      `this API key already has ${mine} upload${mine === 1 ? '' : 's'} in progress (at most ${ctx.maxUploadsPerKey}); retry when ${mine === 1 ? 'it ends' : 'one ends'}`,
+      { retryAfter: 5 },
+      { ...rlHeaders, 'Retry-After': '5' },
+    );
+  }
+  ctx.uploadsByKey.set(who.keyId, mine + 1);
+  try {
+    return await importUpload(ctx, req, res, expectsContinue, who, encoding, rlHeaders);
+  } finally {
+    const left = (ctx.uploadsByKey.get(who.keyId) ?? 1) - 1;
+    if (left > 0) ctx.uploadsByKey.set(who.keyId, left);
+    else ctx.uploadsByKey.delete(who.keyId);
+  }
+}
+
+async function importUpload(
+  ctx: IngestContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  expectsContinue: boolean,
+  who: VerifiedKey,
+  encoding: BodyEncoding,
+  rlHeaders: Headers,
+): Promise<number> {
+  const body = requestBody(req, { name: `http:${remoteOf(req)}`, limitBytes: ctx.bodyLimit, encoding, idleMs: ctx.bodyIdleTimeoutMs });
+  if (expectsContinue) res.writeContinue();
+  // The first part of the body (all of a typical upload) arrives before a slot is taken: a slow
+  // client waits on its own connection, not in a slot that a fast one could use.
+  await body.prefetch(ctx.prefetchBytes);
+  if (body.timedOut) throw timeoutError(ctx, rlHeaders);
   const release = await ctx.slots.acquire();
   if (!release) throw new HttpError(503, 'too many uploads in progress; retry later', {}, { ...rlHeaders, 'Retry-After': '5' });
-  const body = requestBody(req, { name: `http:${remoteOf(req)}`, limitBytes: ctx.bodyLimit, encoding });
   let summary: ImportSummary;
   try {
-    if (expectsContinue) res.writeContinue();
     summary = await importSource(body.source, {
       pool: ctx.pool,
       user: who.userName,
@@ -177,6 +217,11 @@ async function answerFailure(
     if (ctx.accessLog) ctx.log(`ingest: client disconnected after ${body.wireBytes} bytes`);
     return 499;
   }
+  if (body.timedOut) {
+    ctx.send(res, 408, { error: timeoutError(ctx, headers).message, summary }, { ...headers, Connection: 'close' });
+    req.socket.destroySoon();
+    return 408;
+  }
   discardRest(req);
   if (body.tooLarge) {
     ctx.send(res, 413, { error: `request body exceeds the limit of ${ctx.bodyLimit} bytes`, limit: ctx.bodyLimit, summary }, headers);
@@ -194,6 +239,15 @@ async function answerFailure(
   }
   ctx.send(res, 503, { error: `database unavailable: ${summary.error ?? 'import failed'}`, summary }, { ...headers, 'Retry-After': '5' });
   return 503;
+}
+
+function timeoutError(ctx: IngestContext, headers: Headers): HttpError {
+  return new HttpError(
+    408,
+    `no part of the request body arrived for ${Math.round(ctx.bodyIdleTimeoutMs / 1000)} s; send it again`,
+    {},
+    { ...headers, Connection: 'close' },
+  );
 }
 
 function databaseError(err: unknown): HttpError {
