@@ -22,12 +22,13 @@ function kindOfSlice(section: string, metricName: string | undefined): RecordKin
   return section === 'workouts' ? 'workout' : 'event';
 }
 
-export function haeReader(input: AsyncIterable<Buffer>): RecordReader {
+/** `maxElementBytes`: longest datapoint or workout read whole (see scanHae); default no limit. */
+export function haeReader(input: AsyncIterable<Buffer>, opts: { maxElementBytes?: number } = {}): RecordReader {
   const scanStats: ScanStats = { bytes: 0, unknownKeys: [] };
   const stats: ReaderStats = { metrics: new Map(), unknownKeys: scanStats.unknownKeys };
   async function* batches(): AsyncGenerator<ReaderBatch> {
     const latest = latestRecordMs();
-    for await (const slices of scanHae(input, { stats: scanStats })) {
+    for await (const slices of scanHae(input, { stats: scanStats, maxElementBytes: opts.maxElementBytes })) {
       const out: ReaderBatch = { records: [], rejects: [] };
       for (const p of parseSlices(slices)) {
         const s = p.slice;

@@ -164,6 +164,8 @@ class Scanner {
   private sawEscape = false;
 
   readonly maxBatchBytes: number;
+  /** Longest single value kept whole (UTF-16 units, ~bytes); Infinity: no limit. */
+  maxElementChars = Infinity;
 
   constructor(batchSize: number, maxBatchBytes: number, stats: ScanStats | undefined) {
     this.batchSize = batchSize;
@@ -190,6 +192,12 @@ class Scanner {
       const piece = this.decoder.write(buf.subarray(this.vStart, buf.length));
       this.head = this.head === null ? piece : this.head + piece;
       this.vStart = 0;
+      if (this.head.length > this.maxElementChars) {
+        // Memory stays bounded by configuration (serve), whatever a body expands to.
+        throw new InputError(`an element starting at byte ${this.vStartAbs} is larger than the limit of ${this.maxElementChars} bytes`, {
+          offset: this.vStartAbs,
+        });
+      }
     }
     if (this.stats) this.stats.bytes = this.base + buf.length;
   }
@@ -665,10 +673,13 @@ export async function* scanHae(
      */
     batchBytes?: number;
     stats?: ScanStats;
+    /** Longest single element (a datapoint, a workout) kept whole; over it: InputError. Default none. */
+    maxElementBytes?: number;
   } = {},
 ): AsyncGenerator<RecordSlice[]> {
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 2000));
   const sc = new Scanner(batchSize, Math.max(1, opts.batchBytes ?? 1 << 20), opts.stats);
+  if (opts.maxElementBytes) sc.maxElementChars = opts.maxElementBytes;
   let failure: unknown;
   let failed = false;
   try {

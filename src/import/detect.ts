@@ -9,7 +9,13 @@ import { haeReader } from '../hae/reader.js';
 import type { InputSource } from '../input/open-input.js';
 import type { ReaderBatch, ReaderStats, RecordReader } from '../records/reader.js';
 
-export type ReaderFactory = (input: AsyncIterable<Buffer>, src?: Pick<InputSource, 'siblings'>) => RecordReader;
+export type ReaderFactory = (input: AsyncIterable<Buffer>, src?: Pick<InputSource, 'siblings'>, limits?: ReaderLimits) => RecordReader;
+
+/** What a reader may hold in memory at once. */
+export interface ReaderLimits {
+  /** Longest single element (HAE datapoint or workout) read whole; over it the input fails. */
+  maxElementBytes?: number;
+}
 
 export type Format = 'apple-xml' | 'hae-json';
 
@@ -40,7 +46,7 @@ function significantStart(head: Buffer): number {
  * A reader that looks at the first bytes, then hands the whole stream (those bytes included) to
  * the reader of that format. `stats` are the chosen reader's once it has started.
  */
-export function detectReader(input: AsyncIterable<Buffer>, src?: Pick<InputSource, 'siblings'>): RecordReader {
+export function detectReader(input: AsyncIterable<Buffer>, src?: Pick<InputSource, 'siblings'>, limits: ReaderLimits = {}): RecordReader {
   let inner: RecordReader | null = null;
   const empty: ReaderStats = { metrics: new Map(), unknownKeys: [] };
   async function* batches(): AsyncGenerator<ReaderBatch> {
@@ -78,7 +84,7 @@ export function detectReader(input: AsyncIterable<Buffer>, src?: Pick<InputSourc
       inner = appleReader(whole(), src);
     } else {
       await src?.siblings?.close();
-      inner = haeReader(whole());
+      inner = haeReader(whole(), limits);
     }
     yield* inner.batches;
   }

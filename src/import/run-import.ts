@@ -66,6 +66,8 @@ export interface ImportOptions {
    * batches in flight commit, and ends failed with `failure: 'interrupted'`.
    */
   signal?: AbortSignal;
+  /** Longest single element read whole (serve bounds its memory with it); default none. */
+  maxElementBytes?: number;
 }
 
 /**
@@ -102,7 +104,7 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
     // The database went away before the run could even be recorded: nothing was read or stored.
     return new ImportRun(src, opts, null).finish(null, databaseFailure(err));
   }
-  const reader = (opts.reader ?? detectReader)(run.meter.wrap(src.open()), src);
+  const reader = (opts.reader ?? detectReader)(run.meter.wrap(src.open()), src, { maxElementBytes: opts.maxElementBytes });
   const inputFailure = await run.readAll(reader);
   const writeFailure = await run.finishWrites();
   return run.finish(reader, inputFailure ?? writeFailure);

@@ -64,6 +64,11 @@ export interface ServerOptions {
    * Slow clients wait with at most this much buffered, never in a slot. Default 1 MiB.
    */
   prefetchBytes?: number;
+  /**
+   * Longest single element (datapoint, workout) of an upload read whole: a 400 beyond it. The
+   * app's uploads hold days to weeks; a 10-hour workout route is ~5 MB. Default 16 MiB.
+   */
+  maxElementBytes?: number;
   batchRows?: number;
   /** Time limit of the /ready probe. Default 2000 ms. */
   readyTimeoutMs?: number;
@@ -157,6 +162,7 @@ export function createServer(opts: ServerOptions): HealthServer {
     maxUploadsPerKey: opts.maxUploadsPerKey ?? 2,
     bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 30_000,
     prefetchBytes: opts.prefetchBytes ?? 1 << 20,
+    maxElementBytes: opts.maxElementBytes ?? 16 << 20,
     accessLog: !!opts.accessLog,
     log,
     send,

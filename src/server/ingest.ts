@@ -53,6 +53,8 @@ export interface IngestContext {
   bodyIdleTimeoutMs: number;
   /** Bytes of a body read before it takes an import slot. */
   prefetchBytes: number;
+  /** Longest single element of an upload read whole. */
+  maxElementBytes: number;
   accessLog: boolean;
   log: (line: string) => void;
   /** Sends a JSON answer (the server adds `Connection: close` while it shuts down). */
@@ -116,6 +118,7 @@ async function importUpload(
       concurrency: ctx.concurrency,
       batchRows: ctx.batchRows,
       knownPartitions: ctx.knownPartitions,
+      maxElementBytes: ctx.maxElementBytes,
       observer: metricsObserver,
     });
   } catch (err) {

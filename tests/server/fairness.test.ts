@@ -3,6 +3,7 @@
  * while they trickle), one key cannot have more than its share of uploads in progress (429), and
  * a body that stops arriving is cut off with 408.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/api-keys.js';
 import { createUser } from '../../src/db/users.js';
@@ -31,6 +32,7 @@ describe('serve fairness', () => {
       maxConcurrentImports: 2,
       maxUploadsPerKey: 2,
       bodyIdleTimeoutMs: 1500,
+      maxElementBytes: 4 << 20,
       log: () => {},
     });
     const { port } = await app.listen(0);
@@ -96,5 +98,15 @@ describe('serve fairness', () => {
     expect(r.json.error).toMatch(/no part of the request body arrived for 2 s/);
     const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM activity_metrics WHERE source = 'stalled'`);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a gzip bomb with one giant element is answered 400 at the element limit, and the server goes on', async () => {
+    const giant = `{"data":{"metrics":[{"name":"step_count","units":"count","data":[{"date":"2024-01-01 00:00:00 +0000","qty":1,"source":"${'A'.repeat(64 << 20)}"}]}]}}`;
+    const body = gzipSync(giant);
+    expect(body.length).toBeLessThan(1 << 20);
+    const r = await request(base, INGEST, { method: 'POST', headers: { ...headers('fast'), 'Content-Encoding': 'gzip' }, body });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/larger than the limit of 4194304 bytes/);
+    expect((await request(base, '/health')).status).toBe(200);
   });
 });
