@@ -36,7 +36,10 @@ const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/h
 
 /** A gzip body of about `target` bytes: head, a filler repeated until the gzip is that large, tail. */
 function bomb(target: number): Buffer {
-  const head = kind === 'records' ? '{"data":{"metrics":[{"name":"step_count","units":"count","data":[' : '{"data":{"metrics":[{"name":"step_count","units":"count","data":[{"date":"2024-01-01 00:00:00 +0000","qty":1,"source":"';
+  const head =
+    kind === 'string'
+      ? '{"data":{"metrics":[{"name":"step_count","units":"count","data":[{"date":"2024-01-01 00:00:00 +0000","qty":1,"source":"'
+      : '{"data":{"metrics":[{"name":"step_count","units":"count","data":[';
   const unit = kind === 'string' ? 'A'.repeat(1 << 20) : kind === 'spaces' ? ' '.repeat(1 << 20) : '';
   const parts: Buffer[] = [Buffer.from(head)];
   if (kind === 'records') {
