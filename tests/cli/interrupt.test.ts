@@ -54,7 +54,7 @@ describe('import interrupted by a signal', () => {
       expect(await exited).toBe(code);
       const lines = stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(new RegExp(`^healthexport: interrupted by ${sig}; [\\d,]+ of [\\d,]+ records read were stored before that and are kept; running the same import again finishes the job$`));
+      expect(lines[0]).toMatch(new RegExp(`^healthexport: interrupted by ${sig}; [\\d,]+ of [\\d,]+ records read were stored before that and are kept; running the same import again finishes the job( source=\\S+)?$`));
       const { rows } = await db.pool.query(
         `SELECT r.status, r.error FROM raw_ingestions r JOIN users u ON u.id = r.user_id WHERE u.name = $1`,
         [user],

@@ -57,7 +57,7 @@ describe('PostgreSQL stops during an import', () => {
     await stopping;
     expect(s.status).toBe('failed');
     expect(s.failure).toBe('database');
-    expect(s.error).toMatch(/^database unavailable: .*; [\d,]+ of [\d,]+ records read were stored before that and are kept; running the same import again finishes the job$/);
+    expect(s.error).toMatch(/^database unavailable: .*; [\d,]+ of [\d,]+ records read were stored before that and are kept; running the same import again finishes the job( source=\S+)?$/);
     expect(s.totals.inserted).toBeGreaterThanOrEqual(1000);
     expect(s.totals.inserted).toBeLessThan(20_000);
 
@@ -95,7 +95,7 @@ describe('PostgreSQL stops during an import', () => {
     expect(r.stderr).not.toMatch(/\n\s+at |Unhandled|ECONNRESET.*\n.*at /);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^healthexport: database unavailable: .*running the same import again finishes the job$/);
+    expect(lines[0]).toMatch(/^healthexport: database unavailable: .*running the same import again finishes the job( source=\S+)?$/);
     expect([1, 75]).toContain(r.code);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ status: 'failed', failure: 'database' });
