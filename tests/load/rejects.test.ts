@@ -27,9 +27,9 @@ describe('ingestion_rejects', () => {
     await storeRejects(db.pool, user, randomUUID(), [reject(9)]); // another run
     const rows = await listRejects(db.pool, { ingestionId: ing });
     expect(rows.map((r) => ({ ...r, rejectedAt: typeof r.rejectedAt, raw: r.raw?.length ?? null }))).toEqual([
-      { ingestionId: ing, rejectedAt: 'object', table: 'activity_metrics', jsonPath: 'data.metrics[0].data[1]', byteOffset: 1001, reason: 'step_count qty -1 is negative', raw: 9 },
-      { ingestionId: ing, rejectedAt: 'object', table: 'activity_metrics', jsonPath: 'data.metrics[0].data[2]', byteOffset: 1002, reason: 'step_count qty -2 is negative', raw: MAX_RAW_CHARS + 1 },
-      { ingestionId: ing, rejectedAt: 'object', table: 'activity_metrics', jsonPath: 'data.metrics[0].data[3]', byteOffset: 1003, reason: 'step_count qty -3 is negative', raw: null },
+      { ingestionId: ing, rejectedAt: 'object', table: 'activity_metrics', jsonPath: 'data.metrics[0].data[1]', byteOffset: 1001, reason: 'step_count qty -1 is negative', raw: 9, source: null, timesSeen: 1 },
+      { ingestionId: ing, rejectedAt: 'object', table: 'activity_metrics', jsonPath: 'data.metrics[0].data[2]', byteOffset: 1002, reason: 'step_count qty -2 is negative', raw: MAX_RAW_CHARS + 1, source: null, timesSeen: 1 },
+      { ingestionId: ing, rejectedAt: 'object', table: 'activity_metrics', jsonPath: 'data.metrics[0].data[3]', byteOffset: 1003, reason: 'step_count qty -3 is negative', raw: null, source: null, timesSeen: 1 },
     ]);
     expect(rows[1].raw!.endsWith('…')).toBe(true);
     expect(await storeRejects(db.pool, user, ing, [])).toBeUndefined();
