@@ -6,6 +6,7 @@
  * instead of returning it to the pool.
  */
 import type pg from 'pg';
+import { isDatabaseUnavailable } from './unavailable.js';
 
 /** Runs `fn` with a client of `pool`; the client is released (destroyed when broken) after. */
 export async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient, markBroken: (e: Error) => void) => Promise<T>): Promise<T> {
@@ -46,20 +47,15 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   });
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN']);
-
 /**
- * "The database cannot be reached right now": worth a retry, and the answer to give (503, exit
- * code) when retries run out. pg reports a lost connection without a code, only by message.
+ * "The database cannot be reached right now" (db/unavailable.ts), as seen mid-run: also a
+ * database dropped under us (3D000) and the messages pg gives a client that was closed or a
+ * server starting up or shutting down. Worth a retry, and the answer to give (503, exit code)
+ * when retries run out.
  */
 export function isConnectionError(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  const code = e?.code ?? '';
-  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '3D000'].includes(code)) return true;
-  if (CONNECTION_CODES.has(code)) return true;
-  return /pool after calling end|Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Client was closed and is not queryable|the database system is (starting up|shutting down)/i.test(
-    e?.message ?? '',
-  );
+  if (isDatabaseUnavailable(err) || (err as { code?: string } | null)?.code === '3D000') return true;
+  return /Client was closed and is not queryable|the database system is (starting up|shutting down)/i.test((err as { message?: string } | null)?.message ?? '');
 }
 
 /**
