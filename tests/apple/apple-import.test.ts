@@ -222,6 +222,7 @@ describe('Apple Health export import', () => {
     const first = await importSource(stringSource(haeDoc), { pool: db.pool, user: 'both' });
     expect(first.totals.inserted).toBe(3);
     const second = await importPath(path.join(examples, 'export.zip'), 'both');
+    expect(second.error ?? null, JSON.stringify(second.error)).toBeNull();
     expect(second.status).toBe('ok');
     expect(second.tables.activity_metrics).toMatchObject({ read: 18, inserted: 16, updated: 0, unchanged: 2 });
     expect(second.tables.heart_rate_metrics).toMatchObject({ read: 2, inserted: 1, updated: 0, unchanged: 1 });
