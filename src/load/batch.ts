@@ -7,7 +7,8 @@
  */
 import { monthKey } from '../db/partitions.js';
 import type { HealthRecord } from '../records/model.js';
-import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldOffsets, fieldText } from './copy-binary.js';
+import type { SampleRows } from '../rollups/aggregate.js';
+import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldEpochMs, fieldNumber, fieldOffsets, fieldString, fieldText } from './copy-binary.js';
 import { keyFields, type TableSpec } from './tables.js';
 
 /** Placeholders for user_id (int8) and ingestion_id (uuid): the writer stamps the run's values. */
@@ -19,7 +20,7 @@ const INGESTION_PLACEHOLDER = Buffer.from([0, 0, 0, 16, ...new Array(16).fill(0)
  * Binary rows by position: row i is chunks[chunk[i]] from start[i] to end[i]. Slices share the
  * chunks (the writer splits a refused batch in halves without copying).
  */
-export class CopyRows {
+export class CopyRows implements SampleRows {
   constructor(
     readonly spec: TableSpec,
     private readonly chunks: Buffer[],
@@ -67,17 +68,36 @@ export class CopyRows {
   }
 
   /** Row i in COPY text form without user_id and ingestion_id, for a refused row's `raw`. */
-  text(i: number): string {
+  rowText(i: number): string {
     const b = this.chunks[this.chunk[i]];
     const at = fieldOffsets(b, this.start[i]);
     return this.spec.types.map((t, k) => copyEscape(fieldText(b, at[k + 1], t), t)).join('\t');
   }
 
-  /** Every row in COPY text form (columns as `spec.columns`), for the rollups' batch aggregates. */
-  lines(): string[] {
-    const out: string[] = new Array(this.chunk.length);
-    for (let i = 0; i < out.length; i++) out[i] = this.text(i);
-    return out;
+  get columns(): readonly string[] {
+    return this.spec.columns;
+  }
+
+  // SampleRows (the rollups read a batch's values where they lie): field k of spec.columns is
+  // binary field k + 1, after user_id.
+  private at: number[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+
+  seek(row: number): void {
+    this.buf = this.chunks[this.chunk[row]];
+    this.at = fieldOffsets(this.buf, this.start[row]);
+  }
+
+  text(column: number): string | null {
+    return fieldString(this.buf, this.at[column + 1]);
+  }
+
+  number(column: number): number | null {
+    return fieldNumber(this.buf, this.at[column + 1], this.spec.types[column]);
+  }
+
+  epochMs(column: number): number {
+    return fieldEpochMs(this.buf, this.at[column + 1]);
   }
 }
 

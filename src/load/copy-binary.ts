@@ -296,6 +296,38 @@ export function fieldOffsets(buf: Buffer, start: number): number[] {
   return out;
 }
 
+/** A text field's value; null when NULL. */
+export function fieldString(buf: Buffer, at: number): string | null {
+  const len = buf.readInt32BE(at);
+  return len < 0 ? null : buf.toString('utf8', at + 4, at + 4 + len);
+}
+
+/** A numeric field's value as PostgreSQL holds it (float4 as its exact float value); null when NULL. */
+export function fieldNumber(buf: Buffer, at: number, type: ColumnType): number | null {
+  if (buf.readInt32BE(at) < 0) return null;
+  const v = at + 4;
+  switch (type) {
+    case 'float8':
+      return buf.readDoubleBE(v);
+    case 'float4':
+      return buf.readFloatBE(v);
+    case 'int8':
+      return buf.readInt32BE(v) * TWO_32 + buf.readUInt32BE(v + 4);
+    case 'int4':
+      return buf.readInt32BE(v);
+    case 'int2':
+      return buf.readInt16BE(v);
+    default:
+      throw new Error(`copy-binary: a ${type} field is not a number`);
+  }
+}
+
+/** A timestamptz field (never NULL where it is asked for) as epoch milliseconds. */
+export function fieldEpochMs(buf: Buffer, at: number): number {
+  const us = buf.readInt32BE(at + 4) * TWO_32 + buf.readUInt32BE(at + 8);
+  return Math.floor(us / 1000) + PG_EPOCH_MS;
+}
+
 /** A field back in COPY text form, for messages (a refused row's raw text). */
 export function fieldText(buf: Buffer, at: number, type: ColumnType): string {
   const len = buf.readInt32BE(at);

@@ -154,7 +154,7 @@ async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number
 async function writeDirect(ctx: WriteContext, spec: TableSpec, rows: CopyRows, timer: CopyTimer): Promise<number> {
   return inTransaction(ctx.pool, async (client) => {
     await copyRows(client, spec.table, spec, rows, timer);
-    if (ctx.rollups !== false) await refreshAfterCopy(client, ctx.userId, spec, rows.lines());
+    if (ctx.rollups !== false) await refreshAfterCopy(client, ctx.userId, spec, rows);
     return rows.length;
   });
 }
@@ -281,7 +281,7 @@ async function writeStagingSplitting(
         reason: `refused by the database: ${(err as Error).message}`,
         jsonPath: null,
         byteOffset: null,
-        raw: rows.text(0),
+        raw: rows.rowText(0),
       });
       return { inserted: 0, updated: 0, olderSkipped: 0 };
     }

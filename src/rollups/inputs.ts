@@ -20,19 +20,18 @@ export interface RollupInput {
   selects: readonly (readonly [string, string, string, string])[];
   where: string | null;
   /**
-   * The same definition over rendered COPY lines, for aggregating a batch before it is sent:
-   * per select, the metric (a column or a fixed name), the value column and the low/high
-   * columns (NULL there: the value). `real` columns are rounded as PostgreSQL stores them.
+   * The same definition over a batch's rows, for aggregating it before it is sent: per select,
+   * the metric (a column or a fixed name), the value column and the low/high columns (NULL
+   * there: the value).
    */
-  lines: readonly LineSelect[];
+  fromRows: readonly RowSelect[];
 }
 
-export interface LineSelect {
+export interface RowSelect {
   metric: { column: string } | { name: string };
   value: string;
   low: string;
   high: string;
-  real: boolean;
 }
 
 const INPUTS: readonly RollupInput[] = [
@@ -43,7 +42,7 @@ const INPUTS: readonly RollupInput[] = [
     metrics: [],
     selects: [['x.metric', 'x.qty', 'x.qty', 'x.qty']],
     where: 'x.qty IS NOT NULL',
-    lines: [{ metric: { column: 'metric' }, value: 'qty', low: 'qty', high: 'qty', real: false }],
+    fromRows: [{ metric: { column: 'metric' }, value: 'qty', low: 'qty', high: 'qty' }],
   },
   {
     table: 'heart_rate_metrics',
@@ -52,7 +51,7 @@ const INPUTS: readonly RollupInput[] = [
     metrics: ['heart_rate'],
     selects: [["'heart_rate'", 'x.avg_bpm', 'coalesce(x.min_bpm, x.avg_bpm)', 'coalesce(x.max_bpm, x.avg_bpm)']],
     where: null,
-    lines: [{ metric: { name: 'heart_rate' }, value: 'avg_bpm', low: 'min_bpm', high: 'max_bpm', real: true }],
+    fromRows: [{ metric: { name: 'heart_rate' }, value: 'avg_bpm', low: 'min_bpm', high: 'max_bpm' }],
   },
   {
     table: 'blood_pressure_metrics',
@@ -64,9 +63,9 @@ const INPUTS: readonly RollupInput[] = [
       ["'blood_pressure_diastolic'", 'x.diastolic', 'x.diastolic', 'x.diastolic'],
     ],
     where: null,
-    lines: [
-      { metric: { name: 'blood_pressure_systolic' }, value: 'systolic', low: 'systolic', high: 'systolic', real: true },
-      { metric: { name: 'blood_pressure_diastolic' }, value: 'diastolic', low: 'diastolic', high: 'diastolic', real: true },
+    fromRows: [
+      { metric: { name: 'blood_pressure_systolic' }, value: 'systolic', low: 'systolic', high: 'systolic' },
+      { metric: { name: 'blood_pressure_diastolic' }, value: 'diastolic', low: 'diastolic', high: 'diastolic' },
     ],
   },
   {
@@ -76,7 +75,7 @@ const INPUTS: readonly RollupInput[] = [
     metrics: ['sleep_analysis'],
     selects: [["'sleep_analysis'", 'x.total_sleep', 'x.total_sleep', 'x.total_sleep']],
     where: 'x.total_sleep IS NOT NULL',
-    lines: [{ metric: { name: 'sleep_analysis' }, value: 'total_sleep', low: 'total_sleep', high: 'total_sleep', real: true }],
+    fromRows: [{ metric: { name: 'sleep_analysis' }, value: 'total_sleep', low: 'total_sleep', high: 'total_sleep' }],
   },
 ];
 

@@ -2,7 +2,7 @@
  * What the writer calls so that every stored batch keeps the rollups true, in the batch's own
  * transaction: a batch that rolls back leaves no trace in them either.
  *
- * - after a direct COPY: `refreshAfterCopy` with the copied lines, all new rows: their quarter
+ * - after a direct COPY: `refreshAfterCopy` with the copied rows, all new: their quarter
  *   aggregates are added to the stored ones (aggregate.ts);
  * - after a staging merge: `refreshAfterMerge` with the staging table, which then holds exactly
  *   the rows that were inserted or changed (unchanged ones were dropped from it first).
@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { rollupInput } from './inputs.js';
-import { aggregateLines } from './aggregate.js';
+import { aggregateRows, type SampleRows } from './aggregate.js';
 import { addQuarters, refreshSpans } from './refresh.js';
 import { spansOfStaged } from './spans.js';
 
@@ -29,11 +29,11 @@ export async function refreshAfterCopy(
   client: pg.PoolClient,
   userId: number,
   spec: RolledTable,
-  lines: readonly string[],
+  rows: SampleRows,
 ): Promise<void> {
   const input = rollupInput(spec.table);
   if (!input) return;
-  await addQuarters(client, userId, input, aggregateLines(lines, spec.columns, input));
+  await addQuarters(client, userId, input, aggregateRows(rows, input));
 }
 
 export async function refreshAfterMerge(client: pg.PoolClient, userId: number, spec: RolledTable, staged: string): Promise<void> {

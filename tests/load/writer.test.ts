@@ -122,7 +122,7 @@ describe('TableBatch', () => {
     expect(b.read).toBe(8);
     expect(b.dupUnchanged).toBe(3);
     expect(b.dupUpdated).toBe(2);
-    expect([0, 1, 2].map((i) => b.rows.text(i).split('\t')[3])).toEqual(['60', '67', '62']);
+    expect([0, 1, 2].map((i) => b.rows.rowText(i).split('\t')[3])).toEqual(['60', '67', '62']);
     // Same instant, another source: a different key.
     expect(batchOf([hr(20, 60), hr(20, 60, 'Phone')]).size).toBe(2);
     expect(b.months()).toHaveLength(1);

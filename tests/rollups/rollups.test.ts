@@ -11,7 +11,10 @@ import { userIdByName } from '../../src/db/users.js';
 import { importSource } from '../../src/import/run-import.js';
 import { resolveInputs } from '../../src/input/open-input.js';
 import { addZone, rebuildRollups, setSourcePriority } from '../../src/rollups/rebuild.js';
-import { aggregateLines, spansOfQuarters } from '../../src/rollups/aggregate.js';
+import { aggregateRows, spansOfQuarters } from '../../src/rollups/aggregate.js';
+import { TableBatch } from '../../src/load/batch.js';
+import { TABLES } from '../../src/load/tables.js';
+import type { HealthRecord } from '../../src/records/model.js';
 import { rollupInput } from '../../src/rollups/inputs.js';
 import { mergeSpans } from '../../src/rollups/spans.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -95,6 +98,39 @@ describe('kept by every import', () => {
     expect(after - before).toBeGreaterThanOrEqual(655 - 212);
     await importFile('sample-export-later.json', 'upd');
     expect(await dayOf()).toBe(after);
+  });
+
+  it('an update that changes a unit leaves that day no row of the old unit', async () => {
+    const weights = (unit: string, kg: number[]) =>
+      hae({
+        metrics: [
+          {
+            name: 'weight_body_mass',
+            units: unit,
+            data: [
+              { date: '2024-06-01 07:00:00 +0000', qty: kg[0], source: 'Scale' },
+              { date: '2024-06-01 19:00:00 +0000', qty: kg[1], source: 'Scale' },
+              { date: '2024-06-02 07:00:00 +0000', qty: kg[2], source: 'Scale' },
+            ],
+          },
+        ],
+      });
+    await importSource(stringSource(weights('kg', [70, 71, 72])), { pool: db.pool, user: 'units', asOf: Date.parse('2024-06-03T00:00Z') });
+    const userId = (await userIdByName(db.pool, 'units'))!;
+    // The phone switched to pounds; a newer export gives the same samples in lb.
+    const later = await importSource(stringSource(weights('lb', [154, 156, 158])), { pool: db.pool, user: 'units', asOf: Date.parse('2024-06-04T00:00Z') });
+    expect(later.tables.activity_metrics.updated).toBe(3);
+    const days = await db.pool.query(
+      `SELECT day::text, unit, samples, total FROM rollup_days WHERE user_id = $1 AND tz = 'UTC' ORDER BY day, unit`,
+      [userId],
+    );
+    expect(days.rows).toEqual([
+      { day: '2024-06-01', unit: 'lb', samples: 2, total: 310 },
+      { day: '2024-06-02', unit: 'lb', samples: 1, total: 158 },
+    ]);
+    const incremental = await snapshot(userId);
+    await rebuildRollups(db.pool, userId);
+    expect(await snapshot(userId)).toEqual(incremental);
   });
 });
 
@@ -187,24 +223,39 @@ describe('days in any zone', () => {
 });
 
 describe('a batch aggregated before it is sent', () => {
-  it('groups lines per metric, quarter, source and unit; real columns rounded as stored; escapes undone', () => {
-    const columns = ['metric', 'recorded_at', 'source', 'qty', 'text_value', 'unit', 'ended_at', 'extra'];
-    const lines = [
-      'step_count\t2024-05-01T10:07:00Z\tWatch\t10\t\\N\tcount\t\\N\t\\N',
-      'step_count\t2024-05-01T10:14:59.999Z\tWatch\t30\t\\N\tcount\t\\N\t\\N',
-      'step_count\t2024-05-01T10:15:00Z\tWatch\t5\t\\N\tcount\t\\N\t\\N',
-      'odd\\tname\t2024-05-01T10:00:00Z\tWatch\t1\t\\N\t\\N\t\\N\t\\N',
-      'headache\t2024-05-01T10:00:00Z\tiPhone\t\\N\tMild\t\\N\t\\N\t\\N', // text only: not rolled up
-    ];
-    const q = aggregateLines(lines, columns, rollupInput('activity_metrics')!);
-    expect(q.metric).toEqual(['step_count', 'step_count', 'odd\tname']);
-    expect(q.bucket).toEqual(['2024-05-01T10:00:00Z', '2024-05-01T10:15:00Z', '2024-05-01T10:00:00Z']);
-    expect([q.samples, q.total, q.low, q.high, q.unit]).toEqual([[2, 1, 1], [40, 5, 1], [10, 5, 1], [30, 5, 1], ['count', 'count', '']]);
-    const hr = aggregateLines(['2024-05-01T10:00:00Z\tWatch\t\\N\t70.3\t\\N\tcount/min\t\\N'], ['recorded_at', 'source', 'min_bpm', 'avg_bpm', 'max_bpm', 'unit', 'extra'], rollupInput('heart_rate_metrics')!);
-    expect([hr.total[0], hr.low[0], hr.high[0]]).toEqual([Math.fround(70.3), Math.fround(70.3), Math.fround(70.3)]);
+  const at = (iso: string) => Date.parse(iso);
+  const qty = (metric: string, time: string, value: number | null, unit: string | null, text: string | null = null): HealthRecord => ({
+    kind: 'quantity', metric, unit, time: at(time), endTime: null, source: 'Watch', qty: value, text, extra: null,
+  });
+  const batchOf = (records: HealthRecord[]) => {
+    const b = new TableBatch(TABLES[records[0].kind]);
+    for (const r of records) expect(b.add(r)).toBeNull();
+    return b.rows;
+  };
+
+  it('groups the binary rows per metric, quarter, source and unit; real columns as stored', () => {
+    const q = aggregateRows(
+      batchOf([
+        qty('step_count', '2024-05-01T10:07:00Z', 10, 'count'),
+        qty('step_count', '2024-05-01T10:14:59.999Z', 30, 'count'),
+        qty('step_count', '2024-05-01T10:15:00Z', 5, 'count'),
+        qty('odd\tname', '2024-05-01T10:00:00Z', 1, null),
+        qty('headache', '2024-05-01T10:00:00Z', null, null, 'Mild'), // text only: not rolled up
+        qty('step_count', '1999-12-31T23:59:00Z', 7, 'count'), // before PostgreSQL's epoch
+      ]),
+      rollupInput('activity_metrics')!,
+    );
+    expect(q.metric).toEqual(['step_count', 'step_count', 'odd\tname', 'step_count']);
+    expect(q.bucket).toEqual(['2024-05-01T10:00:00.000Z', '2024-05-01T10:15:00.000Z', '2024-05-01T10:00:00.000Z', '1999-12-31T23:45:00.000Z']);
+    expect([q.samples, q.total, q.low, q.high, q.unit]).toEqual([[2, 1, 1, 1], [40, 5, 1, 7], [10, 5, 1, 7], [30, 5, 1, 7], ['count', 'count', '', 'count']]);
+    const hr = aggregateRows(
+      batchOf([{ kind: 'heart_rate', time: at('2024-05-01T10:00:00Z'), source: 'Watch', unit: 'count/min', min: null, avg: 70.3, max: 88, extra: null }]),
+      rollupInput('heart_rate_metrics')!,
+    );
+    expect([hr.total[0], hr.low[0], hr.high[0]]).toEqual([Math.fround(70.3), Math.fround(70.3), 88]);
     expect(spansOfQuarters(q, true)).toEqual({
       series: ['odd\tname', 'step_count'],
-      lo: [Date.parse('2024-05-01T10:00:00Z'), Date.parse('2024-05-01T10:00:00Z')],
+      lo: [Date.parse('2024-05-01T10:00:00Z'), Date.parse('1999-12-31T23:45:00Z')],
       hi: [Date.parse('2024-05-01T10:15:00Z'), Date.parse('2024-05-01T10:30:00Z')],
     });
     expect(mergeSpans([

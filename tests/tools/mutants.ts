@@ -258,4 +258,12 @@ export const MUTANTS: Mutant[] = [
     replace: `if (changed('heart_rate_metrics')) void HEART_RATE;`,
     tests: ['tests/import/after-import.test.ts', 'tests/cache/summary.test.ts'],
   },
+  {
+    id: 'rollup-day-unit-kept',
+    what: 'rollups: a day keeps its row of a unit an update replaced',
+    file: 'src/rollups/refresh.ts',
+    find: `        AND NOT EXISTS (SELECT 1 FROM kept k`,
+    replace: `        AND false AND NOT EXISTS (SELECT 1 FROM kept k`,
+    tests: ['tests/rollups/rollups.test.ts'],
+  },
 ];
