@@ -66,6 +66,7 @@ export function aggregateRows(rows: SampleRows, input: RollupInput): QuarterRows
     low: at(l.low),
     high: at(l.high),
   }));
+  const skip = new Set(input.skipSeries);
   const accs = new Map<string, Acc>();
   for (let r = 0; r < rows.length; r++) {
     rows.seek(r);
@@ -78,6 +79,7 @@ export function aggregateRows(rows: SampleRows, input: RollupInput): QuarterRows
       const low = s.low === s.value ? value : (rows.number(s.low) ?? value);
       const high = s.high === s.value ? value : (rows.number(s.high) ?? value);
       const metric = typeof s.metric === 'number' ? (rows.text(s.metric) ?? '') : s.metric;
+      if (skip.size && skip.has(metric)) continue;
       const key = `${metric}\t${quarter}\t${source}\t${unit}`;
       const a = accs.get(key);
       if (a) {

@@ -16,6 +16,14 @@ export interface RollupInput {
   seriesColumn: string | null;
   /** Tables without a series column: the metric names they roll up into. */
   metrics: readonly string[];
+  /**
+   * Series column values left to another table's rollup. Each rolled-up metric comes from one
+   * table only: an Apple export lists a blood-pressure reading's systolic and diastolic samples
+   * both inside its <Correlation> (blood_pressure_metrics) and again as top-level <Record>s
+   * (activity_metrics). Counting both would double the samples, and the two tables' refreshes
+   * would each rewrite the other's quarters (seen as duplicate keys in rollup_quarters).
+   */
+  skipSeries: readonly string[];
   /** (metric, value, low, high) expressions over alias x, one SELECT each. */
   selects: readonly (readonly [string, string, string, string])[];
   where: string | null;
@@ -40,14 +48,16 @@ const INPUTS: readonly RollupInput[] = [
     timeColumn: 'recorded_at',
     seriesColumn: 'metric',
     metrics: [],
+    skipSeries: ['heart_rate', 'blood_pressure_systolic', 'blood_pressure_diastolic', 'sleep_analysis'],
     selects: [['x.metric', 'x.qty', 'x.qty', 'x.qty']],
-    where: 'x.qty IS NOT NULL',
+    where: `x.qty IS NOT NULL AND x.metric NOT IN ('heart_rate', 'blood_pressure_systolic', 'blood_pressure_diastolic', 'sleep_analysis')`,
     fromRows: [{ metric: { column: 'metric' }, value: 'qty', low: 'qty', high: 'qty' }],
   },
   {
     table: 'heart_rate_metrics',
     timeColumn: 'recorded_at',
     seriesColumn: null,
+    skipSeries: [],
     metrics: ['heart_rate'],
     selects: [["'heart_rate'", 'x.avg_bpm', 'coalesce(x.min_bpm, x.avg_bpm)', 'coalesce(x.max_bpm, x.avg_bpm)']],
     where: null,
@@ -57,6 +67,7 @@ const INPUTS: readonly RollupInput[] = [
     table: 'blood_pressure_metrics',
     timeColumn: 'recorded_at',
     seriesColumn: null,
+    skipSeries: [],
     metrics: ['blood_pressure_systolic', 'blood_pressure_diastolic'],
     selects: [
       ["'blood_pressure_systolic'", 'x.systolic', 'x.systolic', 'x.systolic'],
@@ -72,6 +83,7 @@ const INPUTS: readonly RollupInput[] = [
     table: 'sleep_metrics',
     timeColumn: 'recorded_at',
     seriesColumn: null,
+    skipSeries: [],
     metrics: ['sleep_analysis'],
     selects: [["'sleep_analysis'", 'x.total_sleep', 'x.total_sleep', 'x.total_sleep']],
     where: 'x.total_sleep IS NOT NULL',
@@ -80,6 +92,12 @@ const INPUTS: readonly RollupInput[] = [
 ];
 
 const BY_TABLE = new Map(INPUTS.map((i) => [i.table, i]));
+
+// skipSeries must name exactly the metrics the fixed-metric tables roll up into.
+const FIXED = INPUTS.flatMap((i) => i.metrics).sort().join();
+for (const i of INPUTS) {
+  if (i.seriesColumn && [...i.skipSeries].sort().join() !== FIXED) throw new Error(`rollups: ${i.table} skipSeries is not ${FIXED}`);
+}
 
 /** The rollup input of a base table, or undefined for tables that do not roll up. */
 export function rollupInput(table: string): RollupInput | undefined {

@@ -39,6 +39,6 @@ export async function refreshAfterCopy(
 export async function refreshAfterMerge(client: pg.PoolClient, userId: number, spec: RolledTable, staged: string): Promise<void> {
   const input = rollupInput(spec.table);
   if (!input) return;
-  const spans = await spansOfStaged(client, staged, input.timeColumn, input.seriesColumn);
+  const spans = await spansOfStaged(client, staged, input.timeColumn, input.seriesColumn, input.skipSeries);
   await refreshSpans(client, userId, input, spans);
 }

@@ -54,11 +54,14 @@ export async function spansOfStaged(
   staged: string,
   timeColumn: string,
   seriesColumn: string | null,
+  skipSeries: readonly string[] = [],
 ): Promise<Spans> {
   const series = seriesColumn ?? `''`;
+  const where = seriesColumn && skipSeries.length ? `WHERE ${seriesColumn} <> ALL ($1::text[])` : '';
   const { rows } = await db.query(
     `SELECT ${series} AS series, (floor(extract(epoch FROM ${timeColumn}) / 900) * 900000)::float8 AS q
-     FROM ${staged} GROUP BY 1, 2`,
+     FROM ${staged} ${where} GROUP BY 1, 2`,
+    where ? [skipSeries] : [],
   );
   return mergeSpans(rows.map((r) => ({ series: r.series as string, lo: Number(r.q), hi: Number(r.q) + QUARTER_MS })));
 }

@@ -100,6 +100,32 @@ describe('kept by every import', () => {
     expect(await dayOf()).toBe(after);
   });
 
+  it('count an Apple blood-pressure reading once, though the export lists its samples twice', async () => {
+    // export.xml has each reading as a <Correlation> (blood_pressure_metrics) and its systolic
+    // and diastolic samples again as top-level <Record>s (activity_metrics).
+    const s = await importFile('apple/export.zip', 'bp');
+    expect(s.status).toBe('ok');
+    const userId = (await userIdByName(db.pool, 'bp'))!;
+    const twice = await db.pool.query(
+      `SELECT (SELECT count(*)::int FROM blood_pressure_metrics WHERE user_id = $1) AS readings,
+              (SELECT count(*)::int FROM activity_metrics WHERE user_id = $1 AND metric = 'blood_pressure_systolic') AS records`,
+      [userId],
+    );
+    expect(twice.rows[0].readings).toBeGreaterThan(0);
+    expect(twice.rows[0].records).toBeGreaterThan(0);
+    const counted = await db.pool.query(
+      `SELECT metric, sum(samples)::int AS n FROM rollup_days WHERE user_id = $1 AND tz = 'UTC' AND metric LIKE 'blood_pressure%' GROUP BY 1 ORDER BY 1`,
+      [userId],
+    );
+    expect(counted.rows).toEqual([
+      { metric: 'blood_pressure_diastolic', n: twice.rows[0].readings },
+      { metric: 'blood_pressure_systolic', n: twice.rows[0].readings },
+    ]);
+    const incremental = await snapshot(userId);
+    await rebuildRollups(db.pool, userId);
+    expect(await snapshot(userId)).toEqual(incremental);
+  });
+
   it('an update that changes a unit leaves that day no row of the old unit', async () => {
     const weights = (unit: string, kg: number[]) =>
       hae({
