@@ -3,7 +3,9 @@
  * would) from examples/sample-export.json and examples/sleep-unaggregated.json, and its answer
  * matches what the files hold, computed here from the JSON independently of the importer.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,21 +41,36 @@ const under = (heading: string) => blocks.filter((b) => b.heading === heading);
 const sample = JSON.parse(readFileSync(SAMPLE, 'utf8')).data;
 const metric = (name: string) => sample.metrics.find((m: { name: string }) => m.name === name).data as any[];
 const instant = (d: string) => new Date(d.replace(' ', 'T').replace(/ ([+-]\d\d)(\d\d)$/, '$1:$2'));
+/** A day on which the phone and the watch counted the same walks. */
+const OVERLAP = [
+  { date: '2024-04-02 09:00:00 -0700', qty: 1000, source: 'Jane’s iPhone' },
+  { date: '2024-04-02 09:05:00 -0700', qty: 900, source: 'Jane’s Apple Watch' },
+  { date: '2024-04-02 10:10:00 -0700', qty: 300, source: 'Jane’s iPhone' },
+  { date: '2024-04-02 10:00:00 -0700', qty: 250, source: 'Jane’s Apple Watch' },
+  { date: '2024-04-02 14:00:00 -0700', qty: 400, source: 'Jane’s iPhone' },
+];
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 /** pg reads a `date` as local midnight of this process. */
 const ymd = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
 describe('docs/queries.md', () => {
   let db: TestDatabase;
+  let tmp: string | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    for (const file of [SAMPLE, SLEEP]) {
+    tmp = await mkdtemp(path.join(tmpdir(), 'he-queries-'));
+    const overlap = path.join(tmp, 'overlap.json');
+    writeFileSync(overlap, JSON.stringify({ data: { metrics: [{ name: 'step_count', units: 'count', data: OVERLAP }] } }));
+    for (const file of [SAMPLE, SLEEP, overlap]) {
       const r = await runCli(['import', file, '--user', 'jane', '--database-url', db.url, '--json']);
       if (r.code !== 0) throw new Error(`import ${file} exited ${r.code}: ${r.stderr}`);
     }
   });
-  afterAll(async () => db?.drop());
+  afterAll(async () => {
+    await db?.drop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
 
   const query = async (b: Block) => (await db.pool.query(b.sql)).rows;
 
@@ -69,21 +86,34 @@ describe('docs/queries.md', () => {
     ]);
   });
 
-  it('daily steps: one row per local day, the largest per-source total', async () => {
-    const perSource = new Map<string, number>();
-    for (const d of metric('step_count')) {
-      const k = `${d.date.slice(0, 10)}\t${d.source}`;
-      perSource.set(k, (perSource.get(k) ?? 0) + d.qty);
+  it('daily steps: one row per local day, each quarter-hour counted once from the best source', async () => {
+    // The Health app's default order: a source naming the Watch, then the iPhone, then others
+    // (then by name); per quarter-hour only the best source with data counts.
+    const rank = (source: string) => {
+      const s = source.toLowerCase();
+      return s.includes('watch') ? 1 : s.includes('iphone') ? 2 : 3;
+    };
+    const quarters = new Map<string, { day: string; source: string; steps: number }[]>();
+    for (const d of [...metric('step_count'), ...OVERLAP]) {
+      const q = String(Math.floor(instant(d.date).getTime() / 900_000));
+      const list = quarters.get(q) ?? [];
+      const same = list.find((x) => x.source === d.source);
+      if (same) same.steps += d.qty;
+      else list.push({ day: d.date.slice(0, 10), source: d.source, steps: d.qty });
+      quarters.set(q, list);
     }
     const expected = new Map<string, number>();
-    for (const [k, v] of perSource) {
-      const day = k.split('\t')[0];
-      expected.set(day, Math.max(expected.get(day) ?? 0, v));
+    for (const list of quarters.values()) {
+      const best = list.sort((a, b) => rank(a.source) - rank(b.source) || (a.source < b.source ? -1 : 1))[0];
+      expected.set(best.day, (expected.get(best.day) ?? 0) + best.steps);
     }
     const rows = await query(under('Daily steps')[0]);
     expect(rows.map((r) => [ymd(r.day), Number(r.steps)])).toEqual(
       [...expected].sort().map(([d, v]) => [d, Math.round(v)]),
     );
+    // The overlap day: the phone's 1000 and 300 lose to the watch's 900 and 250 where both
+    // counted; the phone alone counts at 14:00.
+    expect(expected.get('2024-04-02')).toBe(900 + 250 + 400);
   });
 
   it('resting heart rate: per day, with the 7-day average', async () => {
