@@ -88,8 +88,17 @@ export class CopyRows implements SampleRows {
     this.at = fieldOffsets(this.buf, this.start[row]);
   }
 
+  /** Per column, the last text read and where its bytes were: most rows repeat the previous row's source and unit. */
+  private readonly lastText = new Map<number, { buf: Buffer; from: number; to: number; value: string | null }>();
+
   text(column: number): string | null {
-    return fieldString(this.buf, this.at[column + 1]);
+    const at = this.at[column + 1];
+    const to = this.at[column + 2];
+    const last = this.lastText.get(column);
+    if (last && last.to - last.from === to - at && this.buf.compare(last.buf, last.from, last.to, at, to) === 0) return last.value;
+    const value = fieldString(this.buf, at);
+    this.lastText.set(column, { buf: this.buf, from: at, to, value });
+    return value;
   }
 
   number(column: number): number | null {

@@ -68,28 +68,38 @@ export function aggregateRows(rows: SampleRows, input: RollupInput): QuarterRows
   }));
   const skip = new Set(input.skipSeries);
   const accs = new Map<string, Acc>();
+  // Consecutive rows mostly share their quarter, source, unit and metric (a minute-by-minute
+  // series): the previous row's group is reused without building its key. `rows.text` returns
+  // the same string for the same bytes in a row, so identity comparison suffices.
+  const last: (Acc | null)[] = selects.map(() => null);
   for (let r = 0; r < rows.length; r++) {
     rows.seek(r);
     const quarter = Math.floor(rows.epochMs(ti) / QUARTER_MS);
     const source = rows.text(si) ?? '';
     const unit = rows.text(ui) ?? '';
-    for (const s of selects) {
+    for (let k = 0; k < selects.length; k++) {
+      const s = selects[k];
       const value = rows.number(s.value);
       if (value === null) continue;
       const low = s.low === s.value ? value : (rows.number(s.low) ?? value);
       const high = s.high === s.value ? value : (rows.number(s.high) ?? value);
       const metric = typeof s.metric === 'number' ? (rows.text(s.metric) ?? '') : s.metric;
-      if (skip.size && skip.has(metric)) continue;
-      const key = `${metric}\t${quarter}\t${source}\t${unit}`;
-      const a = accs.get(key);
-      if (a) {
-        a.samples++;
-        a.total += value;
-        if (low < a.low) a.low = low;
-        if (high > a.high) a.high = high;
-      } else {
-        accs.set(key, { metric, quarter, source, unit, samples: 1, total: value, low, high });
+      let a = last[k];
+      if (a === null || a.quarter !== quarter || a.source !== source || a.unit !== unit || a.metric !== metric) {
+        if (skip.size && skip.has(metric)) continue;
+        const key = `${metric}\t${quarter}\t${source}\t${unit}`;
+        a = accs.get(key) ?? null;
+        if (a === null) {
+          last[k] = { metric, quarter, source, unit, samples: 1, total: value, low, high };
+          accs.set(key, last[k]!);
+          continue;
+        }
+        last[k] = a;
       }
+      a.samples++;
+      a.total += value;
+      if (low < a.low) a.low = low;
+      if (high > a.high) a.high = high;
     }
   }
   const out: QuarterRows = { metric: [], bucket: [], source: [], unit: [], samples: [], total: [], low: [], high: [] };

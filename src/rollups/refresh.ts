@@ -8,10 +8,14 @@
  * it wrote (a fresh month's rows, or the rows that staging found new or changed), so the cost
  * follows the batch, not the history.
  *
- * Concurrency: two transactions refreshing the same quarter of the same user could each miss
- * the other's uncommitted rows; a transaction-scoped advisory lock per (user, table) taken
- * before recomputing makes the second wait, and in READ COMMITTED its statements then see the
- * first one's rows. Batches of one table of one import run one after another anyway.
+ * Concurrency: batches of one table are written by parallel transactions (load/scheduler.ts),
+ * and two of them recomputing the same quarter or day of the same user could each miss the
+ * other's uncommitted rows. A transaction-scoped advisory lock per (user, table) taken before
+ * recomputing makes the second wait, and in READ COMMITTED its statements then see the first
+ * one's rows (each rolled-up metric comes from one table only: inputs.ts). Adding a direct
+ * batch's quarters needs no lock: the upsert adds to whatever version of a quarter is committed.
+ * So that one is done before taking it, and the lock is held only while days are recomputed
+ * (measured on 1 GB: 30 s of lock waits across 271 batches with the upsert inside it).
  */
 import type pg from 'pg';
 import { inputRowsSql, insertQuartersSql, type RollupInput } from './inputs.js';
@@ -121,8 +125,8 @@ export async function addQuarters(db: Queryable, userId: number, input: RollupIn
   const spans = spansOfQuarters(rows, input.seriesColumn !== null);
   const sql = refreshSql(input, boundsOf(spans));
   await db.query(NO_JIT);
-  await db.query(sql.lock, [userId]);
   await db.query(ADD_QUARTERS_SQL, [userId, rows.metric, rows.bucket, rows.source, rows.unit, rows.samples, rows.total, rows.low, rows.high]);
+  await db.query(sql.lock, [userId]);
   await refreshDays(db, sql, input, [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)]);
 }
 
