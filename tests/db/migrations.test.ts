@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedMigrations, currentVersion, loadMigrations, migrate, type Migration } from '../../src/db/migrations.js';
 import { createTestDatabase, postgisAvailable, type TestDatabase } from '../support/db.js';
@@ -57,6 +58,24 @@ describe('migrations', () => {
     await migrate(db.pool);
     expect(await catalog(db)).toEqual(first);
     expect((await appliedMigrations(db.pool)).map((a) => a.version)).toEqual(loadMigrations().map((m) => m.version));
+  });
+
+  it('turn JIT off for new sessions of the database, and back on when undone', async () => {
+    const jit = async () => {
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        return (await c.query('SHOW jit')).rows[0].jit as string;
+      } finally {
+        await c.end();
+      }
+    };
+    await migrate(db.pool);
+    expect(await jit()).toBe('off');
+    await migrate(db.pool, { target: 8 });
+    expect(await jit()).toBe('on');
+    await migrate(db.pool);
+    expect(await jit()).toBe('off');
   });
 
   it('is a no-op when already up to date', async () => {
