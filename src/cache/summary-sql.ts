@@ -166,12 +166,16 @@ function rollupMetrics(metric: string): string[] {
 function dailySql(metric: string): string {
   const sum = metric === HEART_RATE || metric === BLOOD_PRESSURE ? 'NULL::float8' : 'x.total';
   if (metric === BLOOD_PRESSURE) {
-    return `SELECT to_char(s.day, 'YYYY-MM-DD') AS day, s.unit, s.samples AS count,
-              s.low AS min, s.total / s.samples AS avg, s.high AS max, NULL::float8 AS sum,
-              d.low AS dmin, d.total / d.samples AS davg, d.high AS dmax
-            FROM (${ROLLED_DAYS}) s
-            LEFT JOIN (${ROLLED_DAYS}) d ON d.day = s.day AND d.unit = s.unit AND d.metric = 'blood_pressure_diastolic'
-            WHERE s.metric = 'blood_pressure_systolic'
+    // One pass over the days, systolic and diastolic side by side (each appears once per day and
+    // unit). A self-join of the two rescanned the days per day: 98-139 ms over ten years.
+    const sys = `FILTER (WHERE x.metric = 'blood_pressure_systolic')`;
+    const dia = `FILTER (WHERE x.metric = 'blood_pressure_diastolic')`;
+    return `SELECT to_char(x.day, 'YYYY-MM-DD') AS day, x.unit, max(x.samples) ${sys} AS count,
+              max(x.low) ${sys} AS min, max(x.total / x.samples) ${sys} AS avg, max(x.high) ${sys} AS max, NULL::float8 AS sum,
+              max(x.low) ${dia} AS dmin, max(x.total / x.samples) ${dia} AS davg, max(x.high) ${dia} AS dmax
+            FROM (${ROLLED_DAYS}) x
+            GROUP BY x.day, x.unit
+            HAVING bool_or(x.metric = 'blood_pressure_systolic')
             ORDER BY 1, 2`;
   }
   return `SELECT to_char(x.day, 'YYYY-MM-DD') AS day, x.unit, x.samples AS count,
