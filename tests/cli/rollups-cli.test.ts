@@ -32,13 +32,20 @@ describe('rollups and sources commands', () => {
     expect((await db.pool.query('SELECT count(*)::int AS n, sum(total) AS t FROM rollup_days')).rows[0]).toEqual(before);
   });
 
-  it('zones add keeps days in a zone; summary answers in it', async () => {
+  it('zones add keeps days in a zone; summary answers in it, and says how to keep a zone it computes', async () => {
+    const summary = (tz: string) =>
+      runCli(['summary', '--user', 'jane', '--metric', 'step_count', '--days', '3650', '--tz', tz, '--json', '--database-url', db.url]);
+    const computed = await summary('Asia/Kolkata');
+    expect(computed.code).toBe(0);
+    expect(computed.stderr).toContain('healthexport rollups zones add --user jane Asia/Kolkata');
     const add = await cli(['rollups', 'zones', 'add', '--user', 'jane', 'Asia/Kolkata']);
     expect(add.code).toBe(0);
     expect(add.stdout).toMatch(/keeping days in Asia\/Kolkata/);
     expect((await cli(['rollups', 'zones', 'list', '--user', 'jane', '--json'])).stdout).toContain('Asia/Kolkata');
-    const s = await runCli(['summary', '--user', 'jane', '--metric', 'step_count', '--days', '3650', '--tz', 'Asia/Kolkata', '--json', '--database-url', db.url]);
+    const s = await summary('Asia/Kolkata');
     expect(s.code).toBe(0);
+    expect(s.stderr).not.toContain('zones add');
+    expect(JSON.parse(s.stdout)).toEqual(JSON.parse(computed.stdout));
     expect(JSON.parse(s.stdout).rows.length).toBeGreaterThan(0);
     const bad = await cli(['rollups', 'zones', 'add', '--user', 'jane', 'Mars/Olympus']);
     expect(bad.code).toBe(1);
