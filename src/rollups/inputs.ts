@@ -42,15 +42,18 @@ export interface RowSelect {
   high: string;
 }
 
+/** The metrics the fixed-metric tables roll up into: activity_metrics leaves them to those. */
+const OWN_TABLE_METRICS = ['heart_rate', 'blood_pressure_systolic', 'blood_pressure_diastolic', 'sleep_analysis'];
+
 const INPUTS: readonly RollupInput[] = [
   {
     table: 'activity_metrics',
     timeColumn: 'recorded_at',
     seriesColumn: 'metric',
     metrics: [],
-    skipSeries: ['heart_rate', 'blood_pressure_systolic', 'blood_pressure_diastolic', 'sleep_analysis'],
+    skipSeries: OWN_TABLE_METRICS,
     selects: [['x.metric', 'x.qty', 'x.qty', 'x.qty']],
-    where: `x.qty IS NOT NULL AND x.metric NOT IN ('heart_rate', 'blood_pressure_systolic', 'blood_pressure_diastolic', 'sleep_analysis')`,
+    where: `x.qty IS NOT NULL AND x.metric NOT IN (${OWN_TABLE_METRICS.map((m) => `'${m}'`).join(', ')})`,
     fromRows: [{ metric: { column: 'metric' }, value: 'qty', low: 'qty', high: 'qty' }],
   },
   {

@@ -18,6 +18,7 @@ import type { HealthRecord } from '../../src/records/model.js';
 import { rollupInput } from '../../src/rollups/inputs.js';
 import { mergeSpans } from '../../src/rollups/spans.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { rollupSnapshot } from '../support/rollups.js';
 import { hae, stringSource, exampleAsOf } from '../support/inputs.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -36,20 +37,7 @@ async function importFile(file: string, user: string, batchRows = 25_000) {
   return importSource(src, { pool: db.pool, user, batchRows, asOf: exampleAsOf(file) });
 }
 
-/** Every rollup row of a user, rounded where float sums may differ in the last bits by order. */
-async function snapshot(userId: number) {
-  const q = await db.pool.query(
-    `SELECT metric, bucket, source, unit, priority, samples, round(total::numeric, 6) AS total, low, high
-     FROM rollup_quarters WHERE user_id = $1 ORDER BY metric, bucket, source, unit`,
-    [userId],
-  );
-  const d = await db.pool.query(
-    `SELECT tz, metric, starts_at, unit, day, samples, round(total::numeric, 6) AS total, low, high
-     FROM rollup_days WHERE user_id = $1 ORDER BY tz, metric, starts_at, unit`,
-    [userId],
-  );
-  return { quarters: q.rows, days: d.rows };
-}
+const snapshot = (userId: number) => rollupSnapshot(db.pool, userId);
 
 describe('kept by every import', () => {
   it('equals a rebuild after imports, an update, re-imports, rejects and small batches', async () => {

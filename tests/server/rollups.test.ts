@@ -11,6 +11,7 @@ import { createUser, userIdByName } from '../../src/db/users.js';
 import { rebuildRollups } from '../../src/rollups/rebuild.js';
 import { createServer, type HealthServer } from '../../src/server/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { rollupSnapshot } from '../support/rollups.js';
 import { request } from './helpers.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -51,19 +52,7 @@ describe('rollups kept by uploads', () => {
     return { kept: Number(kept.rows[0]?.total), rows: Number(rows.rows[0].s) };
   }
 
-  async function snapshot(userId: number) {
-    const q = await db.pool.query(
-      `SELECT metric, bucket, source, unit, samples, round(total::numeric, 6) AS total, low, high
-       FROM rollup_quarters WHERE user_id = $1 ORDER BY 1, 2, 3, 4`,
-      [userId],
-    );
-    const d = await db.pool.query(
-      `SELECT tz, metric, starts_at, unit, samples, round(total::numeric, 6) AS total, low, high
-       FROM rollup_days WHERE user_id = $1 ORDER BY 1, 2, 3, 4`,
-      [userId],
-    );
-    return { quarters: q.rows, days: d.rows };
-  }
+  const snapshot = (userId: number) => rollupSnapshot(db.pool, userId);
 
   it('are current when the upload is answered, move with an update, and equal a rebuild', async () => {
     const first = await post('sample-export.json');
