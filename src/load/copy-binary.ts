@@ -335,27 +335,22 @@ export function fieldText(buf: Buffer, at: number, type: ColumnType): string {
   const v = at + 4;
   switch (type) {
     case 'int8':
-      return String(buf.readInt32BE(v) * TWO_32 + buf.readUInt32BE(v + 4));
     case 'int4':
-      return String(buf.readInt32BE(v));
     case 'int2':
-      return String(buf.readInt16BE(v));
+    case 'float8':
+      return String(fieldNumber(buf, at, type));
     case 'float4':
       return shortestFloat4(buf.readFloatBE(v));
-    case 'float8':
-      return String(buf.readDoubleBE(v));
     case 'bool':
       return buf[v] ? 't' : 'f';
-    case 'timestamptz': {
-      const us = buf.readInt32BE(v) * TWO_32 + buf.readUInt32BE(v + 4);
-      return new Date(us / 1000 + PG_EPOCH_MS).toISOString();
-    }
+    case 'timestamptz':
+      return new Date(fieldEpochMs(buf, at)).toISOString();
     case 'uuid':
       return buf.toString('hex', v, v + 16).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
     case 'jsonb':
       return buf.toString('utf8', v + 1, v + len);
     default:
-      return buf.toString('utf8', v, v + len);
+      return fieldString(buf, at) ?? '\\N';
   }
 }
 

@@ -69,8 +69,9 @@ export function aggregateRows(rows: SampleRows, input: RollupInput): QuarterRows
   const skip = new Set(input.skipSeries);
   const accs = new Map<string, Acc>();
   // Consecutive rows mostly share their quarter, source, unit and metric (a minute-by-minute
-  // series): the previous row's group is reused without building its key. `rows.text` returns
-  // the same string for the same bytes in a row, so identity comparison suffices.
+  // series): the previous row's group is reused without building its key or a map lookup.
+  // `rows.text` hands back the previous row's string for the same bytes, so these comparisons
+  // mostly meet the very same string.
   const last: (Acc | null)[] = selects.map(() => null);
   for (let r = 0; r < rows.length; r++) {
     rows.seek(r);
