@@ -4,6 +4,9 @@
  * found more than once, stops the run before anything is changed. `tests` are the files run
  * against the planted bug: the suite is meant to fail there (the bug is "killed").
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
 export interface Mutant {
   id: string;
   /** What behaviour the bug breaks. */
@@ -62,15 +65,17 @@ export const MUTANTS: Mutant[] = [
     id: 'batch-dup-swap',
     what: 'outcome: a key repeated inside one file counts updated as unchanged and vice versa',
     file: 'src/load/batch.ts',
-    find: `if (this.lines[slot] === line) this.dupUnchanged++;`,
-    replace: `if (this.lines[slot] !== line) this.dupUnchanged++;`,
+    find: `if (this.sameRow(slot, w.lastChunk, w.lastStart, w.lastEnd)) this.dupUnchanged++;`,
+    replace: `if (!this.sameRow(slot, w.lastChunk, w.lastStart, w.lastEnd)) this.dupUnchanged++;`,
     tests: LOAD,
   },
   {
     id: 'batch-earlier-wins',
     what: 'outcome: for a key repeated inside one file the earlier value is kept',
     file: 'src/load/batch.ts',
-    find: `          this.lines[slot] = line;`,
+    find: `          this.chunkOf[slot] = w.lastChunk;
+          this.startOf[slot] = w.lastStart;
+          this.endOf[slot] = w.lastEnd;`,
     replace: `          void slot;`,
     tests: LOAD,
   },
@@ -86,8 +91,8 @@ export const MUTANTS: Mutant[] = [
     id: 'writer-unchanged-includes-rejected',
     what: 'outcome: rows the database refused are also counted unchanged',
     file: 'src/load/writer.ts',
-    find: `counts.unchanged += batch.lines.length - r.inserted - r.updated - rejects.length;`,
-    replace: `counts.unchanged += batch.lines.length - r.inserted - r.updated;`,
+    find: `counts.unchanged += rows.length - r.inserted - r.updated - rejects.length;`,
+    replace: `counts.unchanged += rows.length - r.inserted - r.updated;`,
     tests: LOAD,
   },
   {
@@ -198,8 +203,8 @@ export const MUTANTS: Mutant[] = [
     id: 'rejects-newest-first',
     what: 'rejects: `rejects list --limit` keeps the oldest instead of the newest',
     file: 'src/load/rejects.ts',
-    find: `ORDER BY rejected_at DESC, id LIMIT $3`,
-    replace: `ORDER BY rejected_at, id LIMIT $3`,
+    find: `ORDER BY r.rejected_at DESC, r.id LIMIT $5`,
+    replace: `ORDER BY r.rejected_at, r.id LIMIT $5`,
     tests: ['tests/load/rejects.test.ts'],
   },
   {
@@ -267,3 +272,23 @@ export const MUTANTS: Mutant[] = [
     tests: ['tests/rollups/rollups.test.ts'],
   },
 ];
+
+/**
+ * Why the list cannot be planted as it is: a snippet missing or found more than once, a file or
+ * test file gone. Checked by `npm test` too (mutants.test.ts), so an edit that moves a snippet
+ * fails there instead of surfacing only when someone runs test:mutate.
+ */
+export function mutantProblems(mutants: readonly Mutant[], root: string): string[] {
+  const problems: string[] = [];
+  for (const m of mutants) {
+    const file = path.join(root, m.file);
+    if (!existsSync(file)) {
+      problems.push(`${m.id}: ${m.file} does not exist`);
+      continue;
+    }
+    const n = readFileSync(file, 'utf8').split(m.find).length - 1;
+    if (n !== 1) problems.push(`${m.id}: snippet found ${n} times in ${m.file}: ${m.find}`);
+    for (const t of m.tests) if (!existsSync(path.join(root, t))) problems.push(`${m.id}: test file ${t} does not exist`);
+  }
+  return problems;
+}

@@ -10,7 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { MUTANTS, type Mutant } from './mutants.js';
+import { MUTANTS, mutantProblems, type Mutant } from './mutants.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const BACKUP = path.join(root, '.mutate-backup.json');
@@ -48,17 +48,7 @@ process.on('exit', restore);
 
 /** Every snippet must occur exactly once; otherwise nothing is planted. */
 function check(mutants: Mutant[]): void {
-  const problems: string[] = [];
-  for (const m of mutants) {
-    const file = path.join(root, m.file);
-    if (!existsSync(file)) {
-      problems.push(`${m.id}: ${m.file} does not exist`);
-      continue;
-    }
-    const n = readFileSync(file, 'utf8').split(m.find).length - 1;
-    if (n !== 1) problems.push(`${m.id}: snippet found ${n} times in ${m.file}: ${m.find}`);
-    for (const t of m.tests) if (!existsSync(path.join(root, t))) problems.push(`${m.id}: test file ${t} does not exist`);
-  }
+  const problems = mutantProblems(mutants, root);
   if (problems.length) {
     console.error(`test:mutate: the mutant list no longer matches the source:\n  ${problems.join('\n  ')}`);
     process.exit(2);
