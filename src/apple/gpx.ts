@@ -14,6 +14,7 @@
  */
 import type { ReaderBatch } from '../records/reader.js';
 import type { RoutePointRecord } from '../records/model.js';
+import { recordProblem } from '../records/admissible.js';
 import { parseHaeDate } from '../records/dates.js';
 import type { InstantSeq } from '../records/instant-seq.js';
 import { toNum } from '../records/values.js';
@@ -53,6 +54,7 @@ export async function* readGpx(
   file: string,
   result: RouteRead,
   seq: InstantSeq,
+  latest: number,
   batchSize = 5000,
 ): AsyncGenerator<ReaderBatch> {
   let out: ReaderBatch = { records: [], rejects: [] };
@@ -116,6 +118,8 @@ export async function* readGpx(
       horizontalAccuracy: optNum(p.hAcc),
       verticalAccuracy: optNum(p.vAcc),
     };
+    const bad = recordProblem(r, latest);
+    if (bad !== null) return bad;
     out.records.push(r);
     result.points++;
     return null;

@@ -329,6 +329,9 @@ export function appleReader(
 ): RecordReader {
   const stats: ReaderStats = { metrics: new Map(), unknownKeys: [] };
   const siblings: SiblingFiles | undefined = src?.siblings;
+  // Route points are checked here, where their place in the export is known (the parser checks
+  // the elements it emits itself).
+  const latest = latestRecordMs();
 
   async function* route(job: RouteJob): AsyncGenerator<ReaderBatch> {
     const w = job.workout;
@@ -339,9 +342,10 @@ export function appleReader(
       const out: ReaderBatch = { records: [], rejects: [] };
       job.locations.forEach((l, i) => {
         const p = locationPoint(w.workoutId, l, seq);
-        if (typeof p === 'string') {
-          out.rejects.push({ kind: 'route_point', reason: p, path: `${job.path}/WorkoutRoute/Location[${i}]`, byteOffset: null, raw: JSON.stringify(l) });
-        } else {
+        const why = typeof p === 'string' ? p : recordProblem(p, latest);
+        if (why !== null) {
+          out.rejects.push({ kind: 'route_point', reason: why, path: `${job.path}/WorkoutRoute/Location[${i}]`, byteOffset: null, raw: JSON.stringify(l) });
+        } else if (typeof p !== 'string') {
           out.records.push(p);
           points++;
         }
@@ -364,7 +368,7 @@ export function appleReader(
         continue;
       }
       const res = { points: 0 };
-      yield* readGpx(stream, w.workoutId, rel, res, seq);
+      yield* readGpx(stream, w.workoutId, rel, res, seq, latest);
       points += res.points;
     }
     w.routePoints = points;

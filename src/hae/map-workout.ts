@@ -2,8 +2,10 @@
  * One WORKOUT object (export version 1 or 2) → a WorkoutRecord followed by its children
  * (route points, session/recovery heart rate, other per-sample series). A bad child is a reject
  * with a pathSuffix like `.route[17]`; the workout and its other children are still emitted.
- * A workout without a usable name/start/end is rejected whole (children are not emitted: they
- * would have no workout to belong to).
+ * A workout without a usable name/start/end, or one that cannot be stored (an id too long to be
+ * a key, a NUL in it, a start outside the accepted dates: src/records/admissible.ts), is rejected
+ * whole (children are not emitted: they would have no workout to belong to). Each child is
+ * checked the same way where its path is known.
  */
 import type {
   MapResult,
@@ -13,6 +15,7 @@ import type {
   WorkoutRecord,
   WorkoutSeriesRecord,
 } from '../records/model.js';
+import { recordProblem } from '../records/admissible.js';
 import { parseHaeDate } from '../records/dates.js';
 import { InstantSeq } from '../records/instant-seq.js';
 import { checkHr } from './map-metric.js';
@@ -28,7 +31,7 @@ export function v1WorkoutId(name: string, start: string, end: string): string {
  * One workout: checks its name and times, sorts its fields into what is modelled, per-sample
  * series and the rest (kept in `summary`), then emits the WorkoutRecord and its children.
  */
-export function mapWorkout(w: unknown, out: MapResult): void {
+export function mapWorkout(w: unknown, out: MapResult, latest: number): void {
   const head = workoutHead(w, out);
   if (head === null) return;
   const { name, time, endTime } = head;
@@ -61,8 +64,13 @@ export function mapWorkout(w: unknown, out: MapResult): void {
     heartRateLooksLikeRecovery: false,
     routePoints: 0,
   };
+  const bad = recordProblem(rec, latest);
+  if (bad !== null) {
+    out.rejects.push(rej('workout', bad));
+    return;
+  }
   out.records.push(rec);
-  mapChildren(rec, head.w, fields, out);
+  mapChildren(rec, head.w, fields, out, latest);
 }
 
 /** The workout object with its name and times checked, or null (and a reject). */
@@ -155,12 +163,12 @@ function sortFields(w: Obj): WorkoutFields {
 }
 
 /** Route points, heart rate (flagging a recovery series in its place), and the other series. */
-function mapChildren(rec: WorkoutRecord, w: Obj, f: WorkoutFields, out: MapResult): void {
+function mapChildren(rec: WorkoutRecord, w: Obj, f: WorkoutFields, out: MapResult, latest: number): void {
   const { workoutId } = rec;
-  if (f.route !== null) rec.routePoints = mapRoute(workoutId, f.route, out);
+  if (f.route !== null) rec.routePoints = mapRoute(workoutId, f.route, out, latest);
   const hasRecovery = f.hrRecovery !== null && f.hrRecovery.length > 0;
   if (f.hrData !== null && f.hrData.length > 0) {
-    const st = mapWorkoutHr(workoutId, 'session', 'heartRateData', f.hrData, out);
+    const st = mapWorkoutHr(workoutId, 'session', 'heartRateData', f.hrData, out, latest);
     rec.heartRateLooksLikeRecovery =
       !hasRecovery &&
       st.valid > 0 &&
@@ -168,8 +176,8 @@ function mapChildren(rec: WorkoutRecord, w: Obj, f: WorkoutFields, out: MapResul
       st.first >= rec.endTime - RECOVERY_START_SLACK_MS &&
       st.last - st.first <= RECOVERY_MAX_SPAN_MS;
   }
-  if (hasRecovery) mapWorkoutHr(workoutId, 'recovery', 'heartRateRecovery', f.hrRecovery!, out);
-  for (const key of f.seriesKeys) mapSeries(workoutId, key, w[key] as unknown[], out);
+  if (hasRecovery) mapWorkoutHr(workoutId, 'recovery', 'heartRateRecovery', f.hrRecovery!, out, latest);
+  for (const key of f.seriesKeys) mapSeries(workoutId, key, w[key] as unknown[], out, latest);
 }
 
 /** Seconds from `duration`: a number / numeric string of seconds, or `{qty, units}` (s, min, hr). */
@@ -185,12 +193,12 @@ function looksLikeSamples(a: unknown[]): boolean {
 
 // ---------------------------------------------------------------------------------------------
 
-function mapRoute(workoutId: string, route: unknown[], out: MapResult): number {
+function mapRoute(workoutId: string, route: unknown[], out: MapResult, latest: number): number {
   let ok = 0;
   const seq = new InstantSeq();
   for (let i = 0; i < route.length; i++) {
     const p = route[i];
-    const why = mapRoutePoint(workoutId, p, seq, out);
+    const why = mapRoutePoint(workoutId, p, seq, out, latest);
     if (why === null) ok++;
     else out.rejects.push(rej('route_point', why, `.route[${i}]`, p));
   }
@@ -198,7 +206,7 @@ function mapRoute(workoutId: string, route: unknown[], out: MapResult): number {
 }
 
 /** Pushes the point and returns null, or returns the reject reason. v1 lat/lon, v2 latitude/longitude. */
-function mapRoutePoint(workoutId: string, p: unknown, seq: InstantSeq, out: MapResult): string | null {
+function mapRoutePoint(workoutId: string, p: unknown, seq: InstantSeq, out: MapResult, latest: number): string | null {
   if (!isObj(p)) return `route point is not an object: ${show(p)}`;
   let rawLat = p.latitude;
   if (rawLat === undefined) rawLat = p.lat;
@@ -232,8 +240,9 @@ function mapRoutePoint(workoutId: string, p: unknown, seq: InstantSeq, out: MapR
     horizontalAccuracy: numOrNull(p.horizontalAccuracy),
     verticalAccuracy: numOrNull(p.verticalAccuracy),
   };
-  out.records.push(r);
-  return null;
+  const bad = recordProblem(r, latest);
+  if (bad === null) out.records.push(r);
+  return bad;
 }
 
 function numOrNull(v: unknown): number | null {
@@ -257,6 +266,7 @@ function mapWorkoutHr(
   field: string,
   arr: unknown[],
   out: MapResult,
+  latest: number,
 ): HrStats {
   const st: HrStats = { valid: 0, flat: true, first: Infinity, last: -Infinity };
   for (let i = 0; i < arr.length; i++) {
@@ -300,11 +310,14 @@ function mapWorkoutHr(
             avg: hr.avg,
             max: hr.max,
           };
-          out.records.push(r);
-          st.valid++;
-          if ((hr.min !== null && hr.min !== hr.avg) || (hr.max !== null && hr.max !== hr.avg)) st.flat = false;
-          if (time < st.first) st.first = time;
-          if (time > st.last) st.last = time;
+          why = recordProblem(r, latest);
+          if (why === null) {
+            out.records.push(r);
+            st.valid++;
+            if ((hr.min !== null && hr.min !== hr.avg) || (hr.max !== null && hr.max !== hr.avg)) st.flat = false;
+            if (time < st.first) st.first = time;
+            if (time > st.last) st.last = time;
+          }
         }
       }
     }
@@ -313,7 +326,7 @@ function mapWorkoutHr(
   return st;
 }
 
-function mapSeries(workoutId: string, key: string, arr: unknown[], out: MapResult): void {
+function mapSeries(workoutId: string, key: string, arr: unknown[], out: MapResult, latest: number): void {
   const negOk = mayBeNegative(key.toLowerCase());
   for (let i = 0; i < arr.length; i++) {
     const e = arr[i];
@@ -336,7 +349,8 @@ function mapSeries(workoutId: string, key: string, arr: unknown[], out: MapResul
           unit: strOrNull(e.units),
           qty,
         };
-        out.records.push(r);
+        why = recordProblem(r, latest);
+        if (why === null) out.records.push(r);
       }
     }
     if (why !== null) out.rejects.push(rej('workout_series', why, `.${key}[${i}]`, e));

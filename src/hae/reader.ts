@@ -1,6 +1,6 @@
 /** The HAE JSON reader: scanner -> parsed slices -> mapped records, as the import pipeline wants them. */
 import type { ReaderBatch, RecordReader, ReaderStats } from '../records/reader.js';
-import { latestRecordMs, recordProblem } from '../records/admissible.js';
+import { latestRecordMs } from '../records/admissible.js';
 import { isKnownMetric } from '../records/known-metrics.js';
 import { mapSlice } from './map.js';
 import { parseSlices } from './parse-slices.js';
@@ -40,12 +40,8 @@ export function haeReader(input: AsyncIterable<Buffer>, opts: { maxElementBytes?
           out.rejects.push({ kind: kindOfSlice(s.section, s.metricName), reason: p.error, path: slicePath(s), byteOffset: s.offset, raw: raw() });
           continue;
         }
-        const mapped = mapSlice(s.section, s.metricName, s.metricUnits, p.value);
-        for (const r of mapped.records) {
-          const why = recordProblem(r, latest);
-          if (why === null) out.records.push(r);
-          else out.rejects.push({ kind: r.kind, reason: why, path: slicePath(s), byteOffset: s.offset, raw: raw() });
-        }
+        const mapped = mapSlice(s.section, s.metricName, s.metricUnits, p.value, latest);
+        for (const r of mapped.records) out.records.push(r);
         for (const rj of mapped.rejects) {
           out.rejects.push({
             kind: rj.kind ?? kindOfSlice(s.section, s.metricName),

@@ -81,6 +81,42 @@ describe('hostile records', () => {
     expect(status.rows[0].status).toBe('partial');
   });
 
+  it('a workout: an id that cannot be a key rejects it whole; each bad child is one reject row at its own path', async () => {
+    const points = (n: number, at: (i: number) => string) =>
+      Array.from({ length: n }, (_, i) => ({ latitude: 52, longitude: 4, timestamp: at(i) }));
+    const hr = (n: number, source: (i: number) => string) =>
+      Array.from({ length: n }, (_, i) => ({ date: `2024-05-01 08:0${i}:00 +0000`, Avg: 100 + i, units: 'bpm', source: source(i) }));
+    const workout = (id: string, route: object[], heartRateData: object[]) => ({
+      id, name: 'Run', start: '2024-05-01 08:00:00 +0000', end: '2024-05-01 08:30:00 +0000', route, heartRateData,
+    });
+    const text = hae({
+      workouts: [
+        // The id is every child's key too: rejected once, as the workout, not once per child.
+        workout('x'.repeat(2500), points(4, (i) => `2024-05-01 08:0${i}:00 +0000`), hr(3, () => 'Watch')),
+        // Three points past tomorrow and two samples with a NUL source: five rows, one per record.
+        workout('good', points(5, (i) => (i < 3 ? `2199-01-01 00:0${i}:00 +0000` : `2024-05-01 08:0${i}:00 +0000`)), hr(3, (i) => (i < 2 ? 'Wat\u0000ch' : 'Watch'))),
+      ],
+    });
+    const s = await run(text, 'workout-keys');
+    expect(reconciles(s.totals)).toBe(true);
+    expect(s.tables.workouts).toMatchObject({ read: 2, inserted: 1, rejected: 1 });
+    expect(s.tables.workout_routes).toMatchObject({ read: 5, inserted: 2, rejected: 3 });
+    expect(s.tables.workout_heart_rate).toMatchObject({ read: 3, inserted: 1, rejected: 2 });
+    const rows = await rejectRows(s);
+    expect(rows).toHaveLength(s.totals.rejected);
+    expect(rows.map((r) => r.json_path).sort()).toEqual([
+      'data.workouts[0]',
+      'data.workouts[1].heartRateData[0]',
+      'data.workouts[1].heartRateData[1]',
+      'data.workouts[1].route[0]',
+      'data.workouts[1].route[1]',
+      'data.workouts[1].route[2]',
+    ]);
+    // A child's input text is its own element, not the whole workout.
+    for (const r of rows.filter((r) => r.json_path!.includes('route['))) expect(JSON.parse(r.raw!)).toHaveProperty('latitude', 52);
+    expect(rows.find((r) => r.json_path === 'data.workouts[0]')!.reason).toMatch(/workout id is 2500 bytes long/);
+  });
+
   it('rejects dates before 1900 and past tomorrow per record, and partitions only the months that hold rows', async () => {
     const before = await partitionsOf('heart_rate_metrics');
     const nextYear = new Date().getUTCFullYear() + 1;
