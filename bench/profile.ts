@@ -203,7 +203,7 @@ export function stageOf(fn: string, url: string): string {
   if (/hae\/(map|dates|records)/.test(url) || /records\/(values|dates|bounds|model)/.test(url)) return 'map (records)';
   if (/apple\/(fast-xml|xml-feed)/.test(url) || /saxes/.test(url)) return 'scan (XML tokenizer)';
   if (/apple\//.test(url)) return 'map (records)';
-  if (/load\/(tables|copy-text|copy-binary|batch)/.test(url)) return 'render COPY rows + batch';
+  if (/(load\/(tables|copy-text|batch)|db\/copy-binary)/.test(url)) return 'render COPY rows + batch';
   if (/pg-copy-streams|node_modules\/pg|pg-protocol|pg-pool/.test(url)) return 'COPY client (pg)';
   if (/node:internal\/(streams|net|stream_base|buffer)|node:net|node:stream/.test(url)) return 'streams/socket';
   if (/node:internal\/fs|node:fs|open-input/.test(url)) return 'read file';

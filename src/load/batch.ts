@@ -1,5 +1,5 @@
 /**
- * Rows for one table on their way to one COPY, as binary COPY rows (copy-binary.ts). The same
+ * Rows for one table on their way to one COPY, as binary COPY rows (db/copy-binary.ts). The same
  * key twice in a batch would make `INSERT ... ON CONFLICT DO UPDATE` fail ("cannot affect row a
  * second time"), so duplicates are resolved here: the later record wins, and the earlier one
  * counts as unchanged (identical) or updated (different values), exactly as if they had come in
@@ -8,7 +8,7 @@
 import { monthKey } from '../db/partitions.js';
 import type { HealthRecord } from '../records/model.js';
 import type { SampleRows } from '../rollups/aggregate.js';
-import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldEpochMs, fieldNumber, fieldOffsets, fieldString, fieldText } from './copy-binary.js';
+import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldEpochMs, fieldNumber, fieldOffsets, fieldString, fieldText } from '../db/copy-binary.js';
 import { keyFields, type TableSpec } from './tables.js';
 
 /** Placeholders for user_id (int8) and ingestion_id (uuid): the writer stamps the run's values. */

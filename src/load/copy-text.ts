@@ -1,6 +1,6 @@
 /**
  * Text PostgreSQL can store, for what describes a record rather than is one. (Record rows go
- * as binary COPY: copy-binary.ts.)
+ * as binary COPY: db/copy-binary.ts.)
  */
 
 // In `u` mode a surrogate pair is one code point: only lone surrogates match.

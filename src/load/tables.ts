@@ -1,14 +1,14 @@
 /**
  * Where each kind of record goes: its table, the COPY column order and types, the conflict key,
  * which columns decide "updated" versus "unchanged", and how to write a record as a binary COPY
- * row (copy-binary.ts).
+ * row (db/copy-binary.ts).
  *
  * Every row starts with user_id and ends with ingestion_id; the batch writes placeholders and the
  * writer stamps the run's values, the spec writes what lies between, in `columns` order, each
  * with the type `types` names (the schema's; tests/load/tables.test.ts holds them to it).
  */
 import type { HealthRecord, RecordKind } from '../records/model.js';
-import type { ColumnType, RowWriter } from './copy-binary.js';
+import type { ColumnType, RowWriter } from '../db/copy-binary.js';
 
 export interface TableSpec {
   table: string;

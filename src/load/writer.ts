@@ -1,6 +1,6 @@
 /**
  * Writes one TableBatch in one transaction and says what became of each row. Rows go as binary
- * COPY (copy-binary.ts): PostgreSQL parses no text, node builds no strings.
+ * COPY (db/copy-binary.ts): PostgreSQL parses no text, node builds no strings.
  *
  * Two paths:
  * - direct: when every month the batch touches held no rows of this user when the import first
@@ -23,7 +23,7 @@ import { inTransaction, isConnectionError, withRetry as retry } from '../db/clie
 import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
 import { refreshAfterCopy, refreshAfterMerge } from '../rollups/maintain.js';
 import type { CopyRows, TableBatch } from './batch.js';
-import { int8Field, uuidField } from './copy-binary.js';
+import { int8Field, uuidField } from '../db/copy-binary.js';
 import type { Counts } from './outcome.js';
 import type { Reject } from './rejects.js';
 import type { TableSpec } from './tables.js';

@@ -29,8 +29,8 @@ export interface SampleRows {
 
 export interface QuarterRows {
   metric: string[];
-  /** ISO instants, quarter starts. */
-  bucket: string[];
+  /** Quarter starts, epoch ms. */
+  bucket: number[];
   source: string[];
   unit: string[];
   samples: number[];
@@ -106,7 +106,7 @@ export function aggregateRows(rows: SampleRows, input: RollupInput): QuarterRows
   const out: QuarterRows = { metric: [], bucket: [], source: [], unit: [], samples: [], total: [], low: [], high: [] };
   for (const a of accs.values()) {
     out.metric.push(a.metric);
-    out.bucket.push(new Date(a.quarter * QUARTER_MS).toISOString());
+    out.bucket.push(a.quarter * QUARTER_MS);
     out.source.push(a.source);
     out.unit.push(a.unit);
     out.samples.push(a.samples);
@@ -122,7 +122,7 @@ export function spansOfQuarters(rows: QuarterRows, perMetric: boolean): Spans {
   const bounds = new Map<string, { lo: number; hi: number }>();
   for (let i = 0; i < rows.bucket.length; i++) {
     const series = perMetric ? rows.metric[i] : '';
-    const t = Date.parse(rows.bucket[i]);
+    const t = rows.bucket[i];
     const b = bounds.get(series);
     if (!b) bounds.set(series, { lo: t, hi: t + QUARTER_MS });
     else {
@@ -132,18 +132,3 @@ export function spansOfQuarters(rows: QuarterRows, perMetric: boolean): Spans {
   }
   return mergeSpans([...bounds].map(([series, b]) => ({ series, ...b })));
 }
-
-/** Adds quarter rows of new samples to rollup_quarters (user $1); ranks each source once. */
-export const ADD_QUARTERS_SQL = `WITH a AS (
-    SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::float8[], $9::float8[])
-      AS a(metric, bucket, source, unit, samples, total, low, high)
-  ), rk AS (
-    SELECT s.source, healthexport_source_rank(p.patterns, s.source) AS priority
-    FROM (SELECT DISTINCT source FROM a) s CROSS JOIN (SELECT healthexport_source_patterns($1) AS patterns OFFSET 0) p
-  )
-  INSERT INTO rollup_quarters AS q (user_id, metric, bucket, source, unit, priority, samples, total, low, high)
-  SELECT $1, a.metric, a.bucket, a.source, a.unit, rk.priority, a.samples, a.total, a.low, a.high
-  FROM a JOIN rk USING (source)
-  ON CONFLICT (user_id, metric, bucket, source, unit) DO UPDATE
-    SET samples = q.samples + excluded.samples, total = q.total + excluded.total,
-        low = least(q.low, excluded.low), high = greatest(q.high, excluded.high)`;

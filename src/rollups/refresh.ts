@@ -13,13 +13,15 @@
  * other's uncommitted rows. A transaction-scoped advisory lock per (user, table) taken before
  * recomputing makes the second wait, and in READ COMMITTED its statements then see the first
  * one's rows (each rolled-up metric comes from one table only: inputs.ts). Adding a direct
- * batch's quarters needs no lock: the upsert adds to whatever version of a quarter is committed.
- * So that one is done before taking it, and the lock is held only while days are recomputed
- * (measured on 1 GB: 30 s of lock waits across 271 batches with the upsert inside it).
+ * batch's quarters needs no lock: quarters it shares with another batch are upserted, added to
+ * whatever version is committed (add-quarters.ts). So that is done before taking it, and the lock
+ * is held only while days are recomputed (measured on 1 GB: 30 s of lock waits across 271
+ * batches with the quarters added inside it).
  */
 import type pg from 'pg';
 import { inputRowsSql, insertQuartersSql, type RollupInput } from './inputs.js';
-import { ADD_QUARTERS_SQL, spansOfQuarters, type QuarterRows } from './aggregate.js';
+import { spansOfQuarters, type QuarterRows } from './aggregate.js';
+import { addQuarterRows } from './add-quarters.js';
 import type { Spans } from './spans.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -120,12 +122,12 @@ export async function refreshSpans(db: Queryable, userId: number, input: RollupI
 }
 
 /** Adds a batch's quarter aggregates of new rows (a direct COPY), then recomputes its days. */
-export async function addQuarters(db: Queryable, userId: number, input: RollupInput, rows: QuarterRows): Promise<void> {
+export async function addQuarters(db: pg.PoolClient, userId: number, input: RollupInput, rows: QuarterRows): Promise<void> {
   if (!rows.bucket.length) return;
   const spans = spansOfQuarters(rows, input.seriesColumn !== null);
   const sql = refreshSql(input, boundsOf(spans));
   await db.query(NO_JIT);
-  await db.query(ADD_QUARTERS_SQL, [userId, rows.metric, rows.bucket, rows.source, rows.unit, rows.samples, rows.total, rows.low, rows.high]);
+  await addQuarterRows(db, userId, rows);
   await db.query(sql.lock, [userId]);
   await refreshDays(db, sql, input, [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)]);
 }

@@ -11,7 +11,8 @@ import { userIdByName } from '../../src/db/users.js';
 import { importSource } from '../../src/import/run-import.js';
 import { resolveInputs } from '../../src/input/open-input.js';
 import { addZone, rebuildRollups, setSourcePriority } from '../../src/rollups/rebuild.js';
-import { aggregateRows, spansOfQuarters } from '../../src/rollups/aggregate.js';
+import { addQuarterRows } from '../../src/rollups/add-quarters.js';
+import { aggregateRows, spansOfQuarters, type QuarterRows } from '../../src/rollups/aggregate.js';
 import { TableBatch } from '../../src/load/batch.js';
 import { TABLES } from '../../src/load/tables.js';
 import type { HealthRecord } from '../../src/records/model.js';
@@ -260,7 +261,9 @@ describe('a batch aggregated before it is sent', () => {
       rollupInput('activity_metrics')!,
     );
     expect(q.metric).toEqual(['step_count', 'step_count', 'odd\tname', 'step_count']);
-    expect(q.bucket).toEqual(['2024-05-01T10:00:00.000Z', '2024-05-01T10:15:00.000Z', '2024-05-01T10:00:00.000Z', '1999-12-31T23:45:00.000Z']);
+    expect(q.bucket.map((b) => new Date(b).toISOString())).toEqual([
+      '2024-05-01T10:00:00.000Z', '2024-05-01T10:15:00.000Z', '2024-05-01T10:00:00.000Z', '1999-12-31T23:45:00.000Z',
+    ]);
     expect([q.samples, q.total, q.low, q.high, q.unit]).toEqual([[2, 1, 1, 1], [40, 5, 1, 7], [10, 5, 1, 7], [30, 5, 1, 7], ['count', 'count', '', 'count']]);
     const hr = aggregateRows(
       batchOf([{ kind: 'heart_rate', time: at('2024-05-01T10:00:00Z'), source: 'Watch', unit: 'count/min', min: null, avg: 70.3, max: 88, extra: null }]),
@@ -277,5 +280,49 @@ describe('a batch aggregated before it is sent', () => {
       { series: 'a', lo: 900_000, hi: 1_800_000 },
       { series: 'a', lo: 3_600_000, hi: 4_500_000 },
     ])).toEqual({ series: ['a', 'a'], lo: [0, 3_600_000], hi: [1_800_000, 4_500_000] });
+  });
+
+  it('adds to quarters already stored: at the edges by upsert, inside by COPY stepping back to the upsert', async () => {
+    const user = await db.pool.query(`INSERT INTO users (name) VALUES ('quarters') RETURNING id`);
+    const userId = Number(user.rows[0].id);
+    const Q = 900_000;
+    const t0 = Date.parse('2024-06-01T00:00:00Z');
+    const rowsAt = (quarters: number[], samples: number): QuarterRows => ({
+      metric: quarters.map(() => 'step_count'),
+      bucket: quarters.map((k) => t0 + k * Q),
+      source: quarters.map(() => 'Watch'),
+      unit: quarters.map(() => 'count'),
+      samples: quarters.map(() => samples),
+      total: quarters.map((k) => 10 * samples + k),
+      low: quarters.map(() => 1),
+      high: quarters.map(() => 9),
+    });
+    const add = async (rows: QuarterRows) => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await addQuarterRows(client, userId, rows);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    };
+    const stored = async () =>
+      (await db.pool.query(`SELECT bucket, samples, total, priority FROM rollup_quarters WHERE user_id = $1 ORDER BY bucket`, [userId])).rows.map(
+        (r) => [(r.bucket.getTime() - t0) / Q, r.samples, Number(r.total), r.priority],
+      );
+    await add(rowsAt([0, 1, 2, 3], 1)); // all new: 1 and 2 are COPYed
+    await add(rowsAt([3, 4, 5], 2)); // 3 is this batch's edge: upserted
+    await add(rowsAt([1, 2, 6, 7], 4)); // 2 and 6 are inside and 2 exists: the COPY fails and steps back
+    expect(await stored()).toEqual([
+      [0, 1, 10, 1],
+      [1, 5, 10 + 1 + 40 + 1, 1],
+      [2, 5, 10 + 2 + 40 + 2, 1],
+      [3, 3, 10 + 3 + 20 + 3, 1],
+      [4, 2, 20 + 4, 1],
+      [5, 2, 20 + 5, 1],
+      [6, 4, 40 + 6, 1],
+      [7, 4, 40 + 7, 1],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RowRefused, RowWriter, fieldOffsets, fieldText, uuidField } from '../../src/load/copy-binary.js';
+import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldOffsets, fieldText, uuidField } from '../../src/db/copy-binary.js';
 
 function oneRow(write: (w: RowWriter) => void, fields: number): Buffer {
   const w = new RowWriter();
@@ -62,5 +62,33 @@ describe('binary COPY rows', () => {
       expect(r.end - r.start).toBe(2 + 4 + big.length);
       expect(fieldText(b, r.start + 2, 'text')).toBe(big);
     }
+  });
+
+  it('copyData: every ended row once, in order, across chunks, without an abandoned one', () => {
+    const w = new RowWriter();
+    const n = 40_000; // ~1.3 MB: several 256 kB chunks, rows moved on at each chunk's end
+    for (let i = 0; i < n; i++) {
+      w.begin(2);
+      w.int4(i);
+      w.text(`row ${i} ${'x'.repeat(i % 17)}`);
+      if (i === 7) {
+        w.abandon();
+        continue;
+      }
+      w.end();
+    }
+    const all = Buffer.concat([...w.copyData()]);
+    expect(all.subarray(0, COPY_SIGNATURE.length)).toEqual(COPY_SIGNATURE);
+    expect(all.subarray(all.length - 2)).toEqual(COPY_TRAILER);
+    const seen: number[] = [];
+    let at = COPY_SIGNATURE.length;
+    while (at < all.length - 2) {
+      const off = fieldOffsets(all, at);
+      seen.push(Number(fieldText(all, off[0], 'int4')));
+      expect(fieldText(all, off[1], 'text')).toMatch(/^row \d+ x*$/);
+      at = off[2];
+    }
+    expect(seen).toEqual([...Array(n).keys()].filter((i) => i !== 7));
+    expect(w.chunks.length).toBeGreaterThan(3);
   });
 });

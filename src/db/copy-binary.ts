@@ -55,6 +55,8 @@ export class RowWriter {
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);
   private pos = 0;
   private rowStart = 0;
+  /** Where each full chunk's rows end (a row moved on leaves unused bytes behind). */
+  private readonly chunkEnds: number[] = [];
   lastChunk = 0;
   lastStart = 0;
   lastEnd = 0;
@@ -85,6 +87,16 @@ export class RowWriter {
     this.lastEnd = this.pos;
   }
 
+  /** Every row ended so far, as a COPY FROM STDIN (FORMAT binary) body: signature, rows, trailer. */
+  *copyData(): Generator<Buffer> {
+    yield COPY_SIGNATURE;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const end = i < this.chunkEnds.length ? this.chunkEnds[i] : this.lastChunk === i ? this.lastEnd : 0;
+      if (end > 0) yield this.chunks[i].subarray(0, end);
+    }
+    yield COPY_TRAILER;
+  }
+
   /** Forgets the row begun last (a value was refused). */
   abandon(): void {
     this.pos = this.rowStart;
@@ -96,6 +108,7 @@ export class RowWriter {
     const partial = this.pos - this.rowStart;
     const next = Buffer.allocUnsafe(Math.max(CHUNK, 2 * (partial + n)));
     this.buf.copy(next, 0, this.rowStart, this.pos);
+    this.chunkEnds.push(this.rowStart);
     this.buf = next;
     this.chunks.push(next);
     this.rowStart = 0;
