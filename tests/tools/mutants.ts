@@ -271,6 +271,22 @@ export const MUTANTS: Mutant[] = [
     replace: `        AND false AND NOT EXISTS (SELECT 1 FROM kept k`,
     tests: ['tests/rollups/rollups.test.ts'],
   },
+  {
+    id: 'rollup-quarter-copy-no-fallback',
+    what: 'rollups: quarters a failed COPY could not add are dropped instead of upserted',
+    file: 'src/rollups/add-quarters.ts',
+    find: `if (inner.length && !(await copyInner(client, userId, rows, inner))) edge.push(...inner);`,
+    replace: `if (inner.length) await copyInner(client, userId, rows, inner);`,
+    tests: ['tests/rollups/rollups.test.ts'],
+  },
+  {
+    id: 'reject-child-path-lost',
+    what: "rejects: a workout's bad route point is stored with the workout's path, so several collapse into one row",
+    file: 'src/hae/map-workout.ts',
+    find: "else out.rejects.push(rej('route_point', why, `.route[${i}]`, p));",
+    replace: "else out.rejects.push(rej('route_point', why));",
+    tests: ['tests/import/hostile-records.test.ts'],
+  },
 ];
 
 /**
