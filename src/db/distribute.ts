@@ -12,6 +12,7 @@
  * project can reach), so the SQL is checked against the schema, not run against Citus.
  */
 import type pg from 'pg';
+import { USER_DATA_TABLES } from './user-tables.js';
 
 /** Copied whole to every node (small, joined by everything, keyed by something else than user_id). */
 export const REFERENCE_TABLES: readonly string[] = [
@@ -24,19 +25,7 @@ export const REFERENCE_TABLES: readonly string[] = [
 
 /** Sharded by user_id, all co-located with the first (partitioned parents carry their partitions). */
 export const DISTRIBUTED_TABLES: readonly string[] = [
-  'activity_metrics',
-  'heart_rate_metrics',
-  'blood_pressure_metrics',
-  'sleep_metrics',
-  'sleep_stages',
-  'workouts',
-  'workout_routes',
-  'workout_heart_rate',
-  'workout_series',
-  'health_events',
-  'raw_ingestions',
-  'audit_log',
-  'ingestion_rejects',
+  ...USER_DATA_TABLES,
   'api_keys',
   'rollup_quarters',
   'rollup_days',

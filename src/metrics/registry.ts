@@ -10,6 +10,7 @@
  * standard names, so community dashboards work unchanged.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { USER_DATA_TABLES } from '../db/user-tables.js';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -47,21 +48,7 @@ export type ErrorKind =
  * Tables whose row estimates are exported (plus every table listed in
  * healthexport_partitioned_tables, so tables added by later migrations are covered).
  */
-export const BUSINESS_TABLES = [
-  'heart_rate_metrics',
-  'blood_pressure_metrics',
-  'sleep_metrics',
-  'sleep_stages',
-  'activity_metrics',
-  'workouts',
-  'workout_routes',
-  'workout_heart_rate',
-  'workout_series',
-  'health_events',
-  'raw_ingestions',
-  'audit_log',
-  'ingestion_rejects',
-] as const;
+export const BUSINESS_TABLES = USER_DATA_TABLES;
 
 // ---- bucket layouts -------------------------------------------------------------------------
 
