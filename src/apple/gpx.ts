@@ -57,7 +57,7 @@ export async function* readGpx(
   latest: number,
   batchSize = 5000,
 ): AsyncGenerator<ReaderBatch> {
-  let out: ReaderBatch = { records: [], rejects: [] };
+  let out: ReaderBatch = { records: [], rejects: [], checked: true };
   let pt: Point | null = null;
   let field: string | null = null;
   let text = '';
@@ -130,7 +130,7 @@ export async function* readGpx(
       feed.push(chunk);
       if (out.records.length + out.rejects.length >= batchSize) {
         yield out;
-        out = { records: [], rejects: [] };
+        out = { records: [], rejects: [], checked: true };
       }
     }
     feed.end();

@@ -51,6 +51,7 @@ const ECG_BATCH = 8;
 interface Tag {
   name: string;
   attributes: Record<string, string>;
+  isSelfClosing: boolean;
 }
 
 /** What the parser needs of a tokenizer (FastXml, or saxes through XmlFeed). */
@@ -89,12 +90,14 @@ function isRouteJob(i: Item): i is RouteJob {
 const IGNORED = new Set(['Me']);
 
 class ExportXmlParser {
-  out: ReaderBatch = { records: [], rejects: [] };
+  out: ReaderBatch = { records: [], rejects: [], checked: true };
   readonly queue: Item[] = [];
   readonly feed: TagFeed;
   private depth = 0;
   private top = Top.None;
   private rec: HealthRecord | null = null;
+  /** Where `rec` came from, when it is checked at its end tag (after its metadata is added). */
+  private recPlace: { path: string; offset: number; raw: string } | null = null;
   private ibi: { bpm: number | string; time: string }[] | null = null;
   private tree: Node[] = [];
   private treeName = '';
@@ -182,9 +185,15 @@ class ExportXmlParser {
           this.top = Top.Skip;
           return;
         }
-        if (!this.emit(r, `HealthData/Record[${idx}]`, this.feed.tagOffset(), () => this.feed.tagText(MAX_RAW))) {
-          this.top = Top.Skip;
-          return;
+        if (tag.isSelfClosing) {
+          if (!this.emit(r, `HealthData/Record[${idx}]`, this.feed.tagOffset(), () => this.feed.tagText(MAX_RAW))) {
+            this.top = Top.Skip;
+            return;
+          }
+          this.recPlace = null;
+        } else {
+          // Its MetadataEntry children become part of it: checked at the end tag, with them.
+          this.recPlace = { path: `HealthData/Record[${idx}]`, offset: this.feed.tagOffset(), raw: this.feed.tagText(MAX_RAW) };
         }
         this.rec = r;
         this.top = Top.Record;
@@ -261,11 +270,15 @@ class ExportXmlParser {
     const d = --this.depth;
     if (d !== 1) return;
     switch (this.top) {
-      case Top.Record:
-        this.out.records.push(this.rec as HealthRecord);
+      case Top.Record: {
+        const rec = this.rec as HealthRecord;
+        const at = this.recPlace;
+        if (at === null || this.emit(rec, at.path, at.offset, () => at.raw)) this.out.records.push(rec);
         this.rec = null;
+        this.recPlace = null;
         this.ibi = null;
         break;
+      }
       case Top.Tree:
         this.closeTree();
         break;
@@ -297,7 +310,7 @@ class ExportXmlParser {
     }
     // Its route is read when the parser pauses (after this chunk); the workout follows its points.
     if (this.size) this.queue.push(this.out);
-    this.out = { records: [], rejects: [] };
+    this.out = { records: [], rejects: [], checked: true };
     this.queue.push({ route: true, workout: m.workout, files: m.routeFiles, locations: m.locations, path: this.treePath });
   }
 }
@@ -339,7 +352,7 @@ export function appleReader(
     // One ranking of same-second points over the workout's inline Locations and route files.
     const seq = new InstantSeq();
     if (job.locations.length) {
-      const out: ReaderBatch = { records: [], rejects: [] };
+      const out: ReaderBatch = { records: [], rejects: [], checked: true };
       job.locations.forEach((l, i) => {
         const p = locationPoint(w.workoutId, l, seq);
         const why = typeof p === 'string' ? p : recordProblem(p, latest);
@@ -372,12 +385,12 @@ export function appleReader(
       points += res.points;
     }
     w.routePoints = points;
-    yield { records: [w], rejects: [] };
+    yield { records: [w], rejects: [], checked: true };
   }
 
   async function* drain(p: ExportXmlParser): AsyncGenerator<ReaderBatch> {
     if (p.size) p.queue.push(p.out);
-    p.out = { records: [], rejects: [] };
+    p.out = { records: [], rejects: [], checked: true };
     while (p.queue.length) {
       const item = p.queue.shift() as Item;
       if (isRouteJob(item)) yield* route(item);

@@ -29,7 +29,7 @@ export function haeReader(input: AsyncIterable<Buffer>, opts: { maxElementBytes?
   async function* batches(): AsyncGenerator<ReaderBatch> {
     const latest = latestRecordMs();
     for await (const slices of scanHae(input, { stats: scanStats, maxElementBytes: opts.maxElementBytes })) {
-      const out: ReaderBatch = { records: [], rejects: [] };
+      const out: ReaderBatch = { records: [], rejects: [], checked: true };
       for (const p of parseSlices(slices)) {
         const s = p.slice;
         if (s.section === 'metrics' && s.metricName && !stats.metrics.has(s.metricName)) {

@@ -240,6 +240,7 @@ class ImportRun {
 
   private async take(read: ReaderBatch): Promise<void> {
     const keepStored = await this.settleMovedWorkouts(read.records);
+    const checked = read.checked === true;
     for (const rec of read.records) {
       if (keepStored !== null && ownedBy(rec, keepStored)) {
         // Unchanged: the stored workout is from a newer export (the five counts still reconcile).
@@ -251,8 +252,8 @@ class ImportRun {
         continue;
       }
       // The readers check records where they know their place in the input; this is for a
-      // reader that did not (a record with unstorable text must never reach COPY).
-      const why = recordProblem(rec, this.latest);
+      // batch they did not check (a record with unstorable text must never reach COPY).
+      const why = checked ? null : recordProblem(rec, this.latest);
       if (why !== null) {
         this.rejectUnplaced(rec, why);
         continue;

@@ -19,6 +19,11 @@ export interface ReaderReject {
 export interface ReaderBatch {
   records: HealthRecord[];
   rejects: ReaderReject[];
+  /**
+   * Every record here passed `recordProblem` (records/admissible.ts) where the reader knew its
+   * place in the input, so the import need not check it again; it checks batches without this.
+   */
+  checked?: boolean;
 }
 
 export interface ReaderStats {
