@@ -14,12 +14,19 @@
  * The first post of each client inserts; later ones find the same records unchanged, which is
  * what the app does all day (it re-sends the recent interval). The peak RSS is the whole process:
  * server + clients (the clients hold the file once, 5 MB).
+ *
+ * Then the same posts through the CLI (`bin/healthexport.js import`, built by prebench:serve):
+ * the file imported once for a new user and once more (all unchanged), and what the serve run's
+ * mix of first and repeated posts would have taken one after another that way, as MB/s next to
+ * serve's.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createApiKey} from '../src/auth/api-keys.js';
 import { openDatabase } from '../src/db/connection.js';
 import { ensureMigrated } from '../src/db/migrations.js';
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
   peakRss = Math.max(peakRss, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
 
   await app.close();
+  const cli = cliImports(file, `${tag}-cli`);
   if (!keep) {
     const ids = (await db.pool.query('SELECT id FROM users WHERE name LIKE $1', [`${tag}-%`])).rows.map((r) => r.id);
     for (const t of [...TABLE_NAMES, 'ingestion_rejects', 'raw_ingestions']) {
@@ -176,6 +184,9 @@ async function main(): Promise<void> {
 
   latencies.sort((a, b) => a - b);
   const n = latencies.length;
+  // The serve run's posts through the CLI, one after another: each client's first post inserted.
+  const firsts = Math.min(clients, n);
+  const cliSeconds = firsts * cli.firstS + (n - firsts) * cli.againS;
   const result = {
     seconds: Number(elapsed.toFixed(1)),
     clients,
@@ -191,16 +202,38 @@ async function main(): Promise<void> {
     peakRssMB: Math.round(peakRss / 2 ** 20),
     statuses: Object.fromEntries(statuses),
     errors: errors.length,
+    cli: {
+      firstS: Number(cli.firstS.toFixed(2)),
+      againS: Number(cli.againS.toFixed(2)),
+      mbPerSecond: Number(((n * body.length) / 1e6 / cliSeconds).toFixed(1)),
+    },
   };
   console.log(
     `${result.requests} requests in ${result.seconds} s: ${result.requestsPerSecond} req/s, ${result.mbPerSecond} MB/s, ` +
       `${result.recordsPerSecond.toLocaleString('en-US')} records/s\n` +
       `latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms\n` +
       `peak RSS ${result.peakRssMB} MB (server + clients)\n` +
+      `CLI import of the same file: first ${result.cli.firstS} s, again ${result.cli.againS} s; ` +
+      `the same ${n} posts through the CLI one after another: ${result.cli.mbPerSecond} MB/s ` +
+      `(serve ${(result.mbPerSecond / result.cli.mbPerSecond).toFixed(2)}x)\n` +
       `errors: ${result.errors}${errors.length ? `\n  ${errors.slice(0, 5).join('\n  ')}` : ''}`,
   );
   console.log(JSON.stringify(result));
   process.exitCode = errors.length ? 1 : 0;
+}
+
+/** Wall seconds of `healthexport import` of `file` for a new user, then again (all unchanged). */
+function cliImports(file: string, user: string): { firstS: number; againS: number } {
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/healthexport.js');
+  const once = () => {
+    const t0 = performance.now();
+    execFileSync(process.execPath, [bin, 'import', file, '--user', user, '--json', '--quiet'], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return (performance.now() - t0) / 1000;
+  };
+  return { firstS: once(), againS: once() };
 }
 
 main().catch((err) => {
