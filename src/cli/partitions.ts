@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createPartitionsAhead, dropPartitionsOlderThan, listPartitions, parseMonth } from '../db/partitions.js';
+import { forgetQuartersBefore } from '../rollups/rebuild.js';
 import { ConfigError } from '../errors.js';
 import { addDbOptions, printJson, withDatabase, type DbOptions } from './context.js';
 import { formatBytes, renderTable } from './format.js';
@@ -49,7 +50,7 @@ export function partitionsCommand(): Command {
   addDbOptions(
     cmd
       .command('drop')
-      .description('drop every partition of a month before --older-than (retention); needs --yes')
+      .description('drop every partition of a month before --older-than (retention), with the quarter-hour rollups of those months (daily rollups stay); needs --yes')
       .requiredOption('--older-than <YYYY-MM>', 'drop months strictly before this one', monthOption)
       .option('--yes', 'really drop (the data in them is deleted)')
       .option('--json', 'print as JSON')
@@ -58,8 +59,12 @@ export function partitionsCommand(): Command {
     if (!o.yes) throw new ConfigError('partitions drop deletes data: add --yes to confirm');
     await withDatabase(o, async (db) => {
       const dropped = await dropPartitionsOlderThan(db.pool, o.olderThan);
-      if (o.json) return printJson({ dropped });
-      console.log(`dropped ${dropped.length} partition${dropped.length === 1 ? '' : 's'}`);
+      const quarters = await forgetQuartersBefore(db.pool, o.olderThan);
+      if (o.json) return printJson({ dropped, rollupQuartersDeleted: quarters });
+      console.log(
+        `dropped ${dropped.length} partition${dropped.length === 1 ? '' : 's'}` +
+          (quarters ? `; their ${quarters} quarter-hour rollups went with them (daily rollups are kept)` : ''),
+      );
     });
   });
   return cmd;

@@ -133,3 +133,14 @@ export async function setSourcePriority(pool: pg.Pool, userId: number, patterns:
     return moved.rowCount ?? 0;
   });
 }
+
+/**
+ * After `partitions drop`: the quarters of the dropped months go with their rows; the days stay
+ * (a day's totals outlive the raw months, until `rollups rebuild` computes everything from the
+ * rows). Kept, a quarter would only turn wrong: importing its month again adds the same samples
+ * to it a second time. Returns how many quarter rows went.
+ */
+export async function forgetQuartersBefore(pool: pg.Pool, before: Date): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM rollup_quarters WHERE bucket < $1', [before]);
+  return rowCount ?? 0;
+}

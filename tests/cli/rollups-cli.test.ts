@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { rollupSnapshot } from '../support/rollups.js';
 
 const SAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples/sample-export.json');
 
@@ -64,5 +65,28 @@ describe('rollups and sources commands', () => {
     const nobody = await cli(['sources', 'priority', '--user', 'nobody']);
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/unknown user/);
+  });
+
+  it('partitions drop takes the quarters of the dropped months, keeps the days, and importing them again counts once', async () => {
+    const own = await createTestDatabase({ migrate: true });
+    try {
+      const run = (args: string[]) => runCli([...args, '--database-url', own.url]);
+      expect((await run(['import', SAMPLE, '--user', 'kept', '--json'])).code).toBe(0);
+      const userId = Number((await own.pool.query(`SELECT id FROM users WHERE name = 'kept'`)).rows[0].id);
+      const first = await rollupSnapshot(own.pool, userId);
+      expect(first.quarters.length).toBeGreaterThan(0);
+
+      const drop = await run(['partitions', 'drop', '--older-than', '2025-01', '--yes', '--json']);
+      expect(drop.code).toBe(0);
+      expect(JSON.parse(drop.stdout).rollupQuartersDeleted).toBe(first.quarters.length);
+      const dropped = await rollupSnapshot(own.pool, userId);
+      expect(dropped).toEqual({ quarters: [], days: first.days });
+
+      // The sample's months come back: its quarters are added once, not onto stale ones.
+      expect((await run(['import', SAMPLE, '--user', 'kept', '--json'])).code).toBe(0);
+      expect(await rollupSnapshot(own.pool, userId)).toEqual(first);
+    } finally {
+      await own.drop();
+    }
   });
 });
