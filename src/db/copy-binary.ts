@@ -315,9 +315,14 @@ export function fieldString(buf: Buffer, at: number): string | null {
   return len < 0 ? null : buf.toString('utf8', at + 4, at + 4 + len);
 }
 
+/** The big-endian int32 at `p` (no argument checks: callers read rows this module wrote). */
+export function int32At(b: Buffer, p: number): number {
+  return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+}
+
 /** A numeric field's value as PostgreSQL holds it (float4 as its exact float value); null when NULL. */
 export function fieldNumber(buf: Buffer, at: number, type: ColumnType): number | null {
-  if (buf.readInt32BE(at) < 0) return null;
+  if (int32At(buf, at) < 0) return null;
   const v = at + 4;
   switch (type) {
     case 'float8':
@@ -337,7 +342,7 @@ export function fieldNumber(buf: Buffer, at: number, type: ColumnType): number |
 
 /** A timestamptz field (never NULL where it is asked for) as epoch milliseconds. */
 export function fieldEpochMs(buf: Buffer, at: number): number {
-  const us = buf.readInt32BE(at + 4) * TWO_32 + buf.readUInt32BE(at + 8);
+  const us = int32At(buf, at + 4) * TWO_32 + (int32At(buf, at + 8) >>> 0);
   return Math.floor(us / 1000) + PG_EPOCH_MS;
 }
 
