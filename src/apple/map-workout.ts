@@ -18,7 +18,8 @@
  *   unit}}, events (WorkoutEvent), activities (WorkoutActivity), routeFiles, device, ..., and
  *   any other attribute or child as written; metadata: the MetadataEntry key/values.
  */
-import type { BloodPressureRecord, EventRecord, Quantity, WorkoutRecord } from '../records/model.js';
+import type { BloodPressureRecord, EventRecord, Quantity, RoutePointRecord, WorkoutRecord } from '../records/model.js';
+import { recordProblem } from '../records/admissible.js';
 import {
   DIASTOLIC_MAX,
   DIASTOLIC_MIN,
@@ -179,8 +180,11 @@ export function mapWorkout(w: Node): MappedWorkout | string {
   return { workout, routeFiles, locations };
 }
 
-/** An inline route point (older exports: `<Location date latitude longitude altitude .../>`). */
-export function locationPoint(workoutId: string, l: Node, seq: InstantSeq) {
+/**
+ * An inline route point (older exports: `<Location date latitude longitude altitude .../>`), or
+ * why it cannot be stored (checked here like the GPX points and HAE's, where its place is known).
+ */
+export function locationPoint(workoutId: string, l: Node, seq: InstantSeq, latest: number): RoutePointRecord | string {
   const lat = toNum(l.latitude);
   const lon = toNum(l.longitude);
   if (!(lat >= -90 && lat <= 90)) return `route point latitude ${show(str(l.latitude))} is outside -90..90`;
@@ -191,8 +195,8 @@ export function locationPoint(workoutId: string, l: Node, seq: InstantSeq) {
     const n = toNum(v);
     return n === n ? n : null;
   };
-  return {
-    kind: 'route_point' as const,
+  const r: RoutePointRecord = {
+    kind: 'route_point',
     workoutId,
     time,
     seq: seq.next(time),
@@ -206,6 +210,7 @@ export function locationPoint(workoutId: string, l: Node, seq: InstantSeq) {
     horizontalAccuracy: opt(l.horizontalAccuracy),
     verticalAccuracy: opt(l.verticalAccuracy),
   };
+  return recordProblem(r, latest) ?? r;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -342,8 +342,7 @@ export function appleReader(
 ): RecordReader {
   const stats: ReaderStats = { metrics: new Map(), unknownKeys: [] };
   const siblings: SiblingFiles | undefined = src?.siblings;
-  // Route points are checked here, where their place in the export is known (the parser checks
-  // the elements it emits itself).
+  // Route points (Locations, GPX) are checked where they are built, against this instant.
   const latest = latestRecordMs();
 
   async function* route(job: RouteJob): AsyncGenerator<ReaderBatch> {
@@ -354,11 +353,10 @@ export function appleReader(
     if (job.locations.length) {
       const out: ReaderBatch = { records: [], rejects: [], checked: true };
       job.locations.forEach((l, i) => {
-        const p = locationPoint(w.workoutId, l, seq);
-        const why = typeof p === 'string' ? p : recordProblem(p, latest);
-        if (why !== null) {
-          out.rejects.push({ kind: 'route_point', reason: why, path: `${job.path}/WorkoutRoute/Location[${i}]`, byteOffset: null, raw: JSON.stringify(l) });
-        } else if (typeof p !== 'string') {
+        const p = locationPoint(w.workoutId, l, seq, latest);
+        if (typeof p === 'string') {
+          out.rejects.push({ kind: 'route_point', reason: p, path: `${job.path}/WorkoutRoute/Location[${i}]`, byteOffset: null, raw: JSON.stringify(l) });
+        } else {
           out.records.push(p);
           points++;
         }
