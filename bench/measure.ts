@@ -1,6 +1,7 @@
 /** One timed `healthexport import` through the CLI for the benchmarks, optionally profiled. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatDbProfile, summariseCpuProfile, topFunctions } from './profile.js';
 import { timedWithCpu, type Timed } from './support.js';
 
@@ -9,6 +10,8 @@ export interface ImportJson {
   durationMs: number;
   totals: { read: number; inserted: number; updated: number; unchanged: number; rejected: number };
 }
+
+const ELD_PRELOAD = fileURLToPath(new URL('./event-loop-delay.mjs', import.meta.url));
 
 export type Measured = Timed & { s: ImportJson; profileText?: string };
 
@@ -36,9 +39,11 @@ export async function importOnce(o: ImportRun): Promise<Measured> {
   // --cpu-prof is not allowed in NODE_OPTIONS: when profiling, run what the CLI would run as its
   // import child directly (the bin runs the import in-process once the heap cap is set).
   const [cmd, argv] = profDir
-    ? [process.execPath, [`--max-old-space-size=${process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256}`, '--cpu-prof', `--cpu-prof-dir=${profDir}`, o.bin, ...args]]
+    ? [process.execPath, [`--max-old-space-size=${process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256}`, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--import', ELD_PRELOAD, o.bin, ...args]]
     : [o.bin, args];
-  const r = await timedWithCpu(cmd, argv, { DATABASE_URL: o.url }, o.adminUrl, o.dbName, o.profile);
+  const env: Record<string, string> = { DATABASE_URL: o.url };
+  if (profDir) env.HEALTHEXPORT_BENCH_ELD = path.join(profDir, 'event-loop-delay.json');
+  const r = await timedWithCpu(cmd, argv, env, o.adminUrl, o.dbName, o.profile);
   if (r.code !== 0 && r.code !== 3) throw new Error(`${o.label}: import exited ${r.code}: ${r.stdout.slice(0, 500)}`);
   const s = JSON.parse(r.stdout) as ImportJson;
   let profileText: string | undefined;
@@ -64,6 +69,12 @@ function describeProfile(label: string, r: Timed, profDir: string, functions: bo
       out.push('    top functions by self time:');
       for (const f of topFunctions(cpu.file, 20)) out.push(`      ${(f.ms / 1000).toFixed(2).padStart(6)} s  ${f.fn || '(anonymous)'}  ${f.url}`);
     }
+  }
+  const eld = path.join(profDir, 'event-loop-delay.json');
+  if (existsSync(eld)) {
+    const d = JSON.parse(readFileSync(eld, 'utf8')) as Record<string, number>;
+    const f = (k: string) => `${k} ${d[k].toFixed(1)}`;
+    out.push(`    node event loop delay (how long a reply from PostgreSQL could wait), ms: ${['mean', 'p50', 'p90', 'p99', 'max'].map(f).join(', ')}`);
   }
   out.push(`    PostgreSQL backends CPU ${r.dbCpu!.toFixed(1)} s; WAL writer/checkpointer/bgwriter ${r.auxCpu!.toFixed(1)} s`);
   if (r.db) out.push(formatDbProfile(r.db, r.seconds));

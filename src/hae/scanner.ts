@@ -656,19 +656,21 @@ class Scanner {
 }
 
 /**
- * Scan an HAE export and yield its records as slices, at most `batchSize` (default 2000) and
- * about `batchBytes` (default 1 MB of text) per batch.
+ * Scan an HAE export and yield its records as slices, at most `batchSize` (default 500) and
+ * about `batchBytes` (default 256 KiB of text) per batch. Small batches because the import
+ * hands node's event loop to PostgreSQL's replies between them (import/run-import.ts): with
+ * 2000 slices / 1 MiB a batch kept it busy up to 60 ms (p99), and COPYs waited meanwhile.
  * Complete slices before an error are always yielded before the error is thrown (InputError,
  * or the input's own error, e.g. a truncated gzip stream).
  */
 export async function* scanHae(
   input: AsyncIterable<Buffer | Uint8Array>,
   opts: {
-    /** Most slices per yielded batch (default 2000). */
+    /** Most slices per yielded batch (default 500). */
     batchSize?: number;
     /**
      * A batch is also cut once its slices' text reaches this length (UTF-16 units, ~bytes;
-     * default 1 Mi), so batches of multi-MB workouts (GPS routes) stay small: measured on the
+     * default 256 Ki), so batches of multi-MB workouts (GPS routes) stay small: measured on the
      * 205 MB bench file, 4 Mi raised peak RSS from ~131 to ~171 MB at the same speed.
      */
     batchBytes?: number;
@@ -677,8 +679,8 @@ export async function* scanHae(
     maxElementBytes?: number;
   } = {},
 ): AsyncGenerator<RecordSlice[]> {
-  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 2000));
-  const sc = new Scanner(batchSize, Math.max(1, opts.batchBytes ?? 1 << 20), opts.stats);
+  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 500));
+  const sc = new Scanner(batchSize, Math.max(1, opts.batchBytes ?? 1 << 18), opts.stats);
   if (opts.maxElementBytes) sc.maxElementChars = opts.maxElementBytes;
   let failure: unknown;
   let failed = false;
