@@ -21,7 +21,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction, isConnectionError, withRetry as retry } from '../db/client.js';
 import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
-import { refreshAfterCopy, refreshAfterMerge } from '../rollups/maintain.js';
+import { addCopiedQuarters, quartersOfCopy, refreshAfterMerge, type CopiedQuarters, type SourceRankCache } from '../rollups/maintain.js';
 import type { CopyRows, TableBatch } from './batch.js';
 import { int8Field, uuidField } from '../db/copy-binary.js';
 import type { Counts } from './outcome.js';
@@ -41,6 +41,8 @@ export interface WriteContext {
   maxRetries?: number;
   /** false: leave the rollups to one rebuild after the import (`import --rollups end`). */
   rollups?: boolean;
+  /** Source ranks this run has looked up (rollups/add-quarters.ts); made on first use. */
+  sourceRanks?: SourceRankCache;
 }
 
 export interface WriteResult {
@@ -151,10 +153,11 @@ async function classifyMonths(ctx: WriteContext, spec: TableSpec, months: number
   for (const r of rows) ctx.freshMonths.set(`${spec.table}:${r.m}`, !r.used);
 }
 
-async function writeDirect(ctx: WriteContext, spec: TableSpec, rows: CopyRows, timer: CopyTimer): Promise<number> {
+async function writeDirect(ctx: WriteContext, spec: TableSpec, rows: CopyRows, timer: CopyTimer, quarters: CopiedQuarters | null): Promise<number> {
+  const ranks = (ctx.sourceRanks ??= new Map());
   return inTransaction(ctx.pool, async (client) => {
     await copyRows(client, spec.table, spec, rows, timer);
-    if (ctx.rollups !== false) await refreshAfterCopy(client, ctx.userId, spec, rows);
+    if (quarters) await addCopiedQuarters(client, ctx.userId, quarters, ranks);
     return rows.length;
   });
 }
@@ -235,7 +238,9 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   let path: WriteResult['path'] = 'staging';
   if (fresh) {
     try {
-      counts.inserted += await withRetry(() => writeDirect(ctx, spec, rows, timer), retries);
+      // Aggregated before the transaction opens (and once, whatever the retries).
+      const quarters = ctx.rollups !== false ? quartersOfCopy(spec, rows) : null;
+      counts.inserted += await withRetry(() => writeDirect(ctx, spec, rows, timer, quarters), retries);
       path = 'direct';
     } catch (err) {
       if (pgCode(err) !== '23505' && !isDataError(err)) throw err;

@@ -41,10 +41,19 @@ const UPSERT_SQL = `WITH a AS (
 // MATERIALIZED: inlined, the rank (a PL/pgSQL call) ran once per quarter row instead of once per
 // source, a third of the statement's time on 4,300 rows.
 
-/** Adds `rows` (all for user `userId`) inside the caller's transaction on `client`. */
-export async function addQuarterRows(client: pg.PoolClient, userId: number, rows: QuarterRows): Promise<void> {
+/**
+ * The ranks of sources this run has met, per priority (the user's patterns as text): read again
+ * in every transaction, so a priority changed meanwhile is seen as before, but each source is
+ * ranked by PostgreSQL only once (a round trip per batch saved).
+ */
+export type SourceRankCache = Map<string, Map<string, number>>;
+
+/**
+ * Adds `rows` (all for user `userId`) inside the caller's transaction on `client`, then leaves
+ * JIT off for the rest of it (the day refresh that follows).
+ */
+export async function addQuarterRows(client: pg.PoolClient, userId: number, rows: QuarterRows, cache: SourceRankCache): Promise<void> {
   const n = rows.bucket.length;
-  if (!n) return;
   const span = new Map<string, { first: number; last: number }>();
   for (let i = 0; i < n; i++) {
     const b = rows.bucket[i];
@@ -59,13 +68,20 @@ export async function addQuarterRows(client: pg.PoolClient, userId: number, rows
     const s = span.get(rows.metric[i])!;
     (rows.bucket[i] === s.first || rows.bucket[i] === s.last ? edge : inner).push(i);
   }
-  if (inner.length && !(await copyInner(client, userId, rows, inner))) edge.push(...inner);
+  // One round trip: JIT off, the savepoint the COPY may roll back to, the user's priority.
+  const started = (await client.query(
+    `SET LOCAL jit = off; SAVEPOINT he_quarters; SELECT healthexport_source_patterns(${Number(userId)})::text AS patterns`,
+  )) as unknown as pg.QueryResult[];
+  const patterns = started[started.length - 1].rows[0].patterns as string;
+  if (inner.length) {
+    const ranks = await sourceRanks(client, userId, rows.source, inner, cache, patterns);
+    if (!(await copyInner(client, userId, rows, inner, ranks))) edge.push(...inner);
+  }
   if (edge.length) await upsert(client, userId, rows, edge);
 }
 
 /** COPYs the rows at `idx`; false (and nothing written) when one of their quarters exists already. */
-async function copyInner(client: pg.PoolClient, userId: number, rows: QuarterRows, idx: number[]): Promise<boolean> {
-  const rank = await sourceRanks(client, userId, rows.source, idx);
+async function copyInner(client: pg.PoolClient, userId: number, rows: QuarterRows, idx: number[], rank: Map<string, number>): Promise<boolean> {
   const w = new RowWriter();
   for (const i of idx) {
     w.begin(10);
@@ -81,7 +97,6 @@ async function copyInner(client: pg.PoolClient, userId: number, rows: QuarterRow
     w.float8(rows.high[i]);
     w.end();
   }
-  await client.query('SAVEPOINT he_quarters');
   try {
     await pipeline(Readable.from(w.copyData()), client.query(copyFrom(`COPY rollup_quarters (${COLUMNS}) FROM STDIN (FORMAT binary)`)));
   } catch (err) {
@@ -89,20 +104,32 @@ async function copyInner(client: pg.PoolClient, userId: number, rows: QuarterRow
     await client.query('ROLLBACK TO SAVEPOINT he_quarters');
     return false;
   }
-  await client.query('RELEASE SAVEPOINT he_quarters');
+  // The savepoint is left to the COMMIT: releasing it would cost a round trip and buy nothing.
   return true;
 }
 
 /** The user's rank of each source among `idx` (the same function the upsert and the rebuild use). */
-async function sourceRanks(client: pg.PoolClient, userId: number, sources: string[], idx: number[]): Promise<Map<string, number>> {
-  const distinct = new Set<string>();
-  for (const i of idx) distinct.add(sources[i]);
-  const { rows } = await client.query<{ source: string; priority: number }>(
-    `SELECT s.source, healthexport_source_rank(p.patterns, s.source)::int AS priority
-       FROM unnest($2::text[]) AS s(source) CROSS JOIN (SELECT healthexport_source_patterns($1) AS patterns OFFSET 0) p`,
-    [userId, [...distinct]],
-  );
-  return new Map(rows.map((r) => [r.source, r.priority]));
+async function sourceRanks(
+  client: pg.PoolClient,
+  userId: number,
+  sources: string[],
+  idx: number[],
+  cache: SourceRankCache,
+  patterns: string,
+): Promise<Map<string, number>> {
+  let known = cache.get(patterns);
+  if (!known) cache.set(patterns, (known = new Map()));
+  const missing = new Set<string>();
+  for (const i of idx) if (!known.has(sources[i])) missing.add(sources[i]);
+  if (missing.size) {
+    const { rows } = await client.query<{ source: string; priority: number }>(
+      `SELECT s.source, healthexport_source_rank(p.patterns, s.source)::int AS priority
+         FROM unnest($2::text[]) AS s(source) CROSS JOIN (SELECT healthexport_source_patterns($1) AS patterns OFFSET 0) p`,
+      [userId, [...missing]],
+    );
+    for (const r of rows) known.set(r.source, r.priority);
+  }
+  return known;
 }
 
 async function upsert(client: pg.PoolClient, userId: number, rows: QuarterRows, idx: number[]): Promise<void> {

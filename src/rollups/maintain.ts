@@ -2,16 +2,20 @@
  * What the writer calls so that every stored batch keeps the rollups true, in the batch's own
  * transaction: a batch that rolls back leaves no trace in them either.
  *
- * - after a direct COPY: `refreshAfterCopy` with the copied rows, all new: their quarter
- *   aggregates are added to the stored ones (aggregate.ts);
+ * - after a direct COPY: `addCopiedQuarters` with the quarter aggregates of the copied rows, all
+ *   new (`quartersOfCopy`, aggregate.ts, computed before the transaction opens so that it does
+ *   not sit idle meanwhile), added to the stored ones;
  * - after a staging merge: `refreshAfterMerge` with the staging table, which then holds exactly
  *   the rows that were inserted or changed (unchanged ones were dropped from it first).
  * Tables that do not roll up (workouts, routes, events, ...) cost nothing.
  */
 import type pg from 'pg';
-import { rollupInput } from './inputs.js';
-import { aggregateRows, type SampleRows } from './aggregate.js';
+import { rollupInput, type RollupInput } from './inputs.js';
+import { aggregateRows, type QuarterRows, type SampleRows } from './aggregate.js';
 import { addQuarters, refreshSpans } from './refresh.js';
+import type { SourceRankCache } from './add-quarters.js';
+
+export type { SourceRankCache };
 import { spansOfStaged } from './spans.js';
 
 /** The slice of a table spec the rollups need. */
@@ -25,15 +29,21 @@ export function rollsUp(table: string): boolean {
   return rollupInput(table) !== undefined;
 }
 
-export async function refreshAfterCopy(
-  client: pg.PoolClient,
-  userId: number,
-  spec: RolledTable,
-  rows: SampleRows,
-): Promise<void> {
+/** A direct batch's quarter aggregates, for `addCopiedQuarters`. */
+export interface CopiedQuarters {
+  input: RollupInput;
+  rows: QuarterRows;
+}
+
+/** The quarter aggregates of rows about to be COPYed; null when their table does not roll up. */
+export function quartersOfCopy(spec: RolledTable, rows: SampleRows): CopiedQuarters | null {
   const input = rollupInput(spec.table);
-  if (!input) return;
-  await addQuarters(client, userId, input, aggregateRows(rows, input));
+  return input ? { input, rows: aggregateRows(rows, input) } : null;
+}
+
+/** Adds them, once the rows are COPYed, in the same transaction; then recomputes their days. */
+export async function addCopiedQuarters(client: pg.PoolClient, userId: number, q: CopiedQuarters, ranks: SourceRankCache): Promise<void> {
+  await addQuarters(client, userId, q.input, q.rows, ranks);
 }
 
 export async function refreshAfterMerge(client: pg.PoolClient, userId: number, spec: RolledTable, staged: string): Promise<void> {

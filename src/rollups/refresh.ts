@@ -21,7 +21,7 @@
 import type pg from 'pg';
 import { inputRowsSql, insertQuartersSql, type RollupInput } from './inputs.js';
 import { spansOfQuarters, type QuarterRows } from './aggregate.js';
-import { addQuarterRows } from './add-quarters.js';
+import { addQuarterRows, type SourceRankCache } from './add-quarters.js';
 import type { Spans } from './spans.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -122,12 +122,11 @@ export async function refreshSpans(db: Queryable, userId: number, input: RollupI
 }
 
 /** Adds a batch's quarter aggregates of new rows (a direct COPY), then recomputes its days. */
-export async function addQuarters(db: pg.PoolClient, userId: number, input: RollupInput, rows: QuarterRows): Promise<void> {
+export async function addQuarters(db: pg.PoolClient, userId: number, input: RollupInput, rows: QuarterRows, ranks: SourceRankCache): Promise<void> {
   if (!rows.bucket.length) return;
   const spans = spansOfQuarters(rows, input.seriesColumn !== null);
   const sql = refreshSql(input, boundsOf(spans));
-  await db.query(NO_JIT);
-  await addQuarterRows(db, userId, rows);
+  await addQuarterRows(db, userId, rows, ranks); // turns JIT off too
   await db.query(sql.lock, [userId]);
   await refreshDays(db, sql, input, [userId, spans.series, spans.lo.map(iso), spans.hi.map(iso)]);
 }

@@ -301,7 +301,7 @@ describe('a batch aggregated before it is sent', () => {
       const client = await db.pool.connect();
       try {
         await client.query('BEGIN');
-        await addQuarterRows(client, userId, rows);
+        await addQuarterRows(client, userId, rows, new Map());
         await client.query('COMMIT');
       } finally {
         client.release();
@@ -324,5 +324,43 @@ describe('a batch aggregated before it is sent', () => {
       [6, 4, 40 + 6, 1],
       [7, 4, 40 + 7, 1],
     ]);
+  });
+
+  it("ranks sources by the user's priority as it is when each batch is written, though a run looks each source up once", async () => {
+    const user = await db.pool.query(`INSERT INTO users (name) VALUES ('ranks') RETURNING id`);
+    const userId = Number(user.rows[0].id);
+    const Q = 900_000;
+    const t0 = Date.parse('2024-07-01T00:00:00Z');
+    const rowsAt = (quarters: number[], source: string): QuarterRows => ({
+      metric: quarters.map(() => 'step_count'),
+      bucket: quarters.map((k) => t0 + k * Q),
+      source: quarters.map(() => source),
+      unit: quarters.map(() => 'count'),
+      samples: quarters.map(() => 1),
+      total: quarters.map(() => 1),
+      low: quarters.map(() => 1),
+      high: quarters.map(() => 1),
+    });
+    const cache = new Map<string, Map<string, number>>(); // one run's, shared by its batches
+    const add = async (rows: QuarterRows) => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await addQuarterRows(client, userId, rows, cache);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    };
+    const priorities = async (from: number, to: number) =>
+      (await db.pool.query(`SELECT DISTINCT priority FROM rollup_quarters WHERE user_id = $1 AND bucket >= $2 AND bucket < $3`, [
+        userId, new Date(t0 + from * Q), new Date(t0 + to * Q),
+      ])).rows.map((r) => r.priority);
+    await add(rowsAt([0, 1, 2, 3], 'My iPhone')); // default priority: Watch 1, iPhone 2
+    expect(await priorities(0, 4)).toEqual([2]);
+    // Changed while the run goes on (its rank table for the old priority stays in the cache).
+    await db.pool.query(`INSERT INTO source_priorities (user_id, patterns) VALUES ($1, ARRAY['iPhone', 'Watch'])`, [userId]);
+    await add(rowsAt([10, 11, 12, 13], 'My iPhone'));
+    expect(await priorities(10, 14)).toEqual([1]);
   });
 });

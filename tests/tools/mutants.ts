@@ -275,8 +275,8 @@ export const MUTANTS: Mutant[] = [
     id: 'rollup-quarter-copy-no-fallback',
     what: 'rollups: quarters a failed COPY could not add are dropped instead of upserted',
     file: 'src/rollups/add-quarters.ts',
-    find: `if (inner.length && !(await copyInner(client, userId, rows, inner))) edge.push(...inner);`,
-    replace: `if (inner.length) await copyInner(client, userId, rows, inner);`,
+    find: `if (!(await copyInner(client, userId, rows, inner, ranks))) edge.push(...inner);`,
+    replace: `await copyInner(client, userId, rows, inner, ranks);`,
     tests: ['tests/rollups/rollups.test.ts'],
   },
   {
