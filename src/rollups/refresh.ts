@@ -60,16 +60,31 @@ function touchedDaysCtes(input: RollupInput): string {
     d AS (SELECT DISTINCT z.tz, m.metric, g.day
           FROM m CROSS JOIN z CROSS JOIN healthexport_local_days(m.lo, m.hi, z.tz) AS g(day)),
     w AS (SELECT d.tz, d.metric, d.day, d.day::timestamp AT TIME ZONE d.tz AS starts_at,
-                 (d.day + 1)::timestamp AT TIME ZONE d.tz AS ends_at FROM d)`;
+                 (d.day + 1)::timestamp AT TIME ZONE d.tz AS ends_at,
+                 EXISTS (SELECT 1 FROM cumulative_metrics c WHERE c.metric = d.metric) AS cumulative
+          FROM d)`;
 }
 
-/** Upserts the day rows of CTE `w` (tz, metric, day, starts_at, ends_at) from rollup_counted. */
+/**
+ * Upserts the day rows of CTE `w` (tz, metric, day, starts_at, ends_at, cumulative) from the
+ * quarters that count, by the rule of the rollup_counted view (migration 6): for a cumulative
+ * metric, in each quarter only the best-ranked (priority, source). Here the rule is a rank over
+ * the day's quarters, sorted in memory, instead of the view's two index probes per quarter (is
+ * the metric cumulative? has the quarter a better-ranked rival?): measured on a year of
+ * step_count (19,676 quarters, 366 days), 270 ms against ~80 ms. The rebuild still reads the
+ * view, and tests/rollups compares the two.
+ */
 const UPSERT_DAYS_FROM_W = `INSERT INTO rollup_days (user_id, tz, metric, starts_at, unit, day, samples, total, low, high)
     SELECT $1, w.tz, w.metric, w.starts_at, s.unit, w.day, s.samples, s.total, s.low, s.high
     FROM w CROSS JOIN LATERAL (
       SELECT c.unit, sum(c.samples)::int AS samples, sum(c.total) AS total, min(c.low) AS low, max(c.high) AS high
-      FROM rollup_counted c
-      WHERE c.user_id = $1 AND c.metric = w.metric AND c.bucket >= w.starts_at AND c.bucket < w.ends_at
+      FROM (
+        SELECT q.unit, q.samples, q.total, q.low, q.high,
+               rank() OVER (PARTITION BY q.bucket ORDER BY q.priority, q.source) AS place
+        FROM rollup_quarters q
+        WHERE q.user_id = $1 AND q.metric = w.metric AND q.bucket >= w.starts_at AND q.bucket < w.ends_at
+      ) c
+      WHERE c.place = 1 OR NOT w.cumulative
       GROUP BY c.unit
     ) s
     ON CONFLICT (user_id, tz, metric, starts_at, unit) DO UPDATE
@@ -101,8 +116,7 @@ export function refreshSql(input: RollupInput, bounds: Bounds): RefreshSql {
       kept AS (${UPSERT_DAYS_FROM_W} RETURNING tz, metric, starts_at, unit)
       DELETE FROM rollup_days t USING w
       WHERE t.user_id = $1 AND t.tz = w.tz AND t.metric = w.metric AND t.starts_at = w.starts_at
-        AND NOT EXISTS (SELECT 1 FROM kept k
-                        WHERE k.tz = t.tz AND k.metric = t.metric AND k.starts_at = t.starts_at AND k.unit = t.unit)`,
+        AND (t.tz, t.metric, t.starts_at, t.unit) NOT IN (SELECT k.tz, k.metric, k.starts_at, k.unit FROM kept k)`,
   };
 }
 
