@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRouteLines } from '../../src/load/route-lines.js';
 import { importSource } from '../../src/import/run-import.js';
 import { reconciles } from '../../src/load/outcome.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -300,6 +301,34 @@ describe('route geometry', () => {
       expect(s.status).toBe('ok');
       const { rows } = await db.pool.query(`SELECT ST_AsText(route) AS line, ST_SRID(route) AS srid FROM workouts`);
       expect(rows[0]).toEqual({ line: 'LINESTRING Z (-122.3 47.6 10,-122.31 47.61 12)', srid: 4326 });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('every workout gets its line when the lines are built in parallel groups', async (ctx) => {
+    const db = await createTestDatabase({ migrate: true });
+    try {
+      if (!(await db.hasPostgis())) {
+        console.warn('skipped: this PostgreSQL has no postgis extension (CI installs postgresql-15-postgis-3)');
+        ctx.skip();
+      }
+      const workouts = [1, 2, 3, 4, 5].map((k) => ({
+        id: `W-${k}`, name: 'Walk', start: `2024-03-1${k} 07:00:00 -0700`, end: `2024-03-1${k} 07:10:00 -0700`,
+        route: [0, 1, 2].map((j) => ({ latitude: 47 + k / 10, longitude: -122 - j / 100, altitude: j, timestamp: `2024-03-1${k} 07:0${j}:00 -0700` })),
+      }));
+      const s = await importSource(stringSource(hae({ workouts })), { pool: db.pool, user: 'geo' });
+      expect(s.status).toBe('ok');
+      const lines = async () =>
+        (await db.pool.query(`SELECT workout_id, ST_NPoints(route) AS n FROM workouts ORDER BY workout_id`)).rows.map((r) => [r.workout_id, r.n]);
+      const all = workouts.map((w) => [w.id, 3]);
+      expect(await lines()).toEqual(all);
+      const userId = s.userId!;
+      for (const parallel of [1, 2, 3, 5, 8]) {
+        await db.pool.query('UPDATE workouts SET route = NULL');
+        expect(await buildRouteLines(db.pool, userId, workouts.map((w) => w.id), parallel)).toBe(5);
+        expect(await lines()).toEqual(all);
+      }
     } finally {
       await db.drop();
     }
