@@ -267,8 +267,8 @@ export const MUTANTS: Mutant[] = [
     id: 'rollup-day-unit-kept',
     what: 'rollups: a day keeps its row of a unit an update replaced',
     file: 'src/rollups/refresh.ts',
-    find: `        AND NOT EXISTS (SELECT 1 FROM kept k`,
-    replace: `        AND false AND NOT EXISTS (SELECT 1 FROM kept k`,
+    find: `        AND (t.tz, t.metric, t.starts_at, t.unit) NOT IN (SELECT k.tz, k.metric, k.starts_at, k.unit FROM kept k)`,
+    replace: `        AND false AND (t.tz, t.metric, t.starts_at, t.unit) NOT IN (SELECT k.tz, k.metric, k.starts_at, k.unit FROM kept k)`,
     tests: ['tests/rollups/rollups.test.ts'],
   },
   {
