@@ -16,7 +16,7 @@ import { storeRejects, type Reject } from '../load/rejects.js';
 import { buildRouteLines } from '../load/route-lines.js';
 import { BatchScheduler } from '../load/scheduler.js';
 import { TABLE_NAMES, TABLES } from '../load/tables.js';
-import { deleteWorkouts, findMovedWorkouts } from '../load/workout-moves.js';
+import { deleteWorkouts, StoredWorkouts } from '../load/workout-moves.js';
 import { writeBatch, type WriteContext, type WriteResult } from '../load/writer.js';
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
 import type { HealthRecord, RecordKind } from '../records/model.js';
@@ -158,6 +158,8 @@ class ImportRun {
   private readonly newest = new Map<string, number>();
   private readonly olderSkipped: Record<string, number> = {};
   private readonly moved: string[] = [];
+  /** Read when the first v2 workout arrives (load/workout-moves.ts). */
+  private storedWorkouts: StoredWorkouts | null = null;
   private pendingRejects: Reject[] = [];
   /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
   private readonly latest = latestRecordMs();
@@ -231,9 +233,10 @@ class ImportRun {
     let incoming: Map<string, number> | null = null;
     for (const r of records) if (r.kind === 'workout' && !r.idDerived) (incoming ??= new Map()).set(r.workoutId, r.time);
     if (incoming === null) return null;
-    const m = await findMovedWorkouts(ctx.pool, ctx.userId, incoming, ctx.asOf);
+    const m = await (this.storedWorkouts ??= new StoredWorkouts(ctx.pool, ctx.userId)).moves(incoming, ctx.asOf);
     if (m.replace.length) {
       await deleteWorkouts(ctx.pool, ctx.userId, m.replace);
+      await this.storedWorkouts.forget(m.replace);
       this.moved.push(...m.replace);
     }
     return m.keepStored.length ? new Set(m.keepStored) : null;

@@ -14,9 +14,9 @@ import { rollupInput, type RollupInput } from './inputs.js';
 import { aggregateRows, type QuarterRows, type SampleRows } from './aggregate.js';
 import { addQuarters, refreshSpans } from './refresh.js';
 import type { SourceRankCache } from './add-quarters.js';
+import { spansOfStaged } from './spans.js';
 
 export type { SourceRankCache };
-import { spansOfStaged } from './spans.js';
 
 /** The slice of a table spec the rollups need. */
 export interface RolledTable {
