@@ -278,14 +278,18 @@ describe('importSource', () => {
   });
 });
 
+/** Skips the test, saying why, when the server has no PostGIS. */
+async function skipWithoutPostgis(db: TestDatabase, ctx: { skip: () => void }): Promise<void> {
+  if (await db.hasPostgis()) return;
+  console.warn('skipped: this PostgreSQL has no postgis extension (CI installs postgresql-15-postgis-3)');
+  ctx.skip();
+}
+
 describe('route geometry', () => {
   it('with PostGIS, each workout gets a LineString of its points in time order', async (ctx) => {
     const db = await createTestDatabase({ migrate: true });
     try {
-      if (!(await db.hasPostgis())) {
-        console.warn('skipped: this PostgreSQL has no postgis extension (CI installs postgresql-15-postgis-3)');
-        ctx.skip();
-      }
+      await skipWithoutPostgis(db, ctx);
       const doc = hae({
         workouts: [
           {
@@ -309,10 +313,7 @@ describe('route geometry', () => {
   it('every workout gets its line when the lines are built in parallel groups', async (ctx) => {
     const db = await createTestDatabase({ migrate: true });
     try {
-      if (!(await db.hasPostgis())) {
-        console.warn('skipped: this PostgreSQL has no postgis extension (CI installs postgresql-15-postgis-3)');
-        ctx.skip();
-      }
+      await skipWithoutPostgis(db, ctx);
       const workouts = [1, 2, 3, 4, 5].map((k) => ({
         id: `W-${k}`, name: 'Walk', start: `2024-03-1${k} 07:00:00 -0700`, end: `2024-03-1${k} 07:10:00 -0700`,
         route: [0, 1, 2].map((j) => ({ latitude: 47 + k / 10, longitude: -122 - j / 100, altitude: j, timestamp: `2024-03-1${k} 07:0${j}:00 -0700` })),

@@ -11,7 +11,7 @@ import { userIdByName } from '../../src/db/users.js';
 import { importSource } from '../../src/import/run-import.js';
 import { resolveInputs } from '../../src/input/open-input.js';
 import { addZone, rebuildRollups, setSourcePriority } from '../../src/rollups/rebuild.js';
-import { addQuarterRows } from '../../src/rollups/add-quarters.js';
+import { addQuarterRows, type SourceRankCache } from '../../src/rollups/add-quarters.js';
 import { aggregateRows, spansOfQuarters, type QuarterRows } from '../../src/rollups/aggregate.js';
 import { TableBatch } from '../../src/load/batch.js';
 import { TABLES } from '../../src/load/tables.js';
@@ -39,6 +39,36 @@ async function importFile(file: string, user: string, batchRows = 25_000) {
 }
 
 const snapshot = (userId: number) => rollupSnapshot(db.pool, userId);
+
+/** step_count quarter rows at quarters `quarters` (15 minutes apart from t0) of one source. */
+function stepQuarters(
+  t0: number,
+  quarters: number[],
+  o: { source?: string; samples?: number; total?: (k: number) => number; low?: number; high?: number } = {},
+): QuarterRows {
+  return {
+    metric: quarters.map(() => 'step_count'),
+    bucket: quarters.map((k) => t0 + k * 900_000),
+    source: quarters.map(() => o.source ?? 'Watch'),
+    unit: quarters.map(() => 'count'),
+    samples: quarters.map(() => o.samples ?? 1),
+    total: quarters.map((k) => (o.total ? o.total(k) : 1)),
+    low: quarters.map(() => o.low ?? 1),
+    high: quarters.map(() => o.high ?? 1),
+  };
+}
+
+/** Adds quarter rows in a transaction of their own, as a direct batch's writer does. */
+async function addInTransaction(userId: number, rows: QuarterRows, cache: SourceRankCache = new Map()): Promise<void> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await addQuarterRows(client, userId, rows, cache);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
 
 describe('kept by every import', () => {
   it('equals a rebuild after imports, an update, re-imports, rejects and small batches', async () => {
@@ -287,26 +317,9 @@ describe('a batch aggregated before it is sent', () => {
     const userId = Number(user.rows[0].id);
     const Q = 900_000;
     const t0 = Date.parse('2024-06-01T00:00:00Z');
-    const rowsAt = (quarters: number[], samples: number): QuarterRows => ({
-      metric: quarters.map(() => 'step_count'),
-      bucket: quarters.map((k) => t0 + k * Q),
-      source: quarters.map(() => 'Watch'),
-      unit: quarters.map(() => 'count'),
-      samples: quarters.map(() => samples),
-      total: quarters.map((k) => 10 * samples + k),
-      low: quarters.map(() => 1),
-      high: quarters.map(() => 9),
-    });
-    const add = async (rows: QuarterRows) => {
-      const client = await db.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await addQuarterRows(client, userId, rows, new Map());
-        await client.query('COMMIT');
-      } finally {
-        client.release();
-      }
-    };
+    const rowsAt = (quarters: number[], samples: number) =>
+      stepQuarters(t0, quarters, { samples, total: (k) => 10 * samples + k, low: 1, high: 9 });
+    const add = (rows: QuarterRows) => addInTransaction(userId, rows);
     const stored = async () =>
       (await db.pool.query(`SELECT bucket, samples, total, priority FROM rollup_quarters WHERE user_id = $1 ORDER BY bucket`, [userId])).rows.map(
         (r) => [(r.bucket.getTime() - t0) / Q, r.samples, Number(r.total), r.priority],
@@ -331,27 +344,9 @@ describe('a batch aggregated before it is sent', () => {
     const userId = Number(user.rows[0].id);
     const Q = 900_000;
     const t0 = Date.parse('2024-07-01T00:00:00Z');
-    const rowsAt = (quarters: number[], source: string): QuarterRows => ({
-      metric: quarters.map(() => 'step_count'),
-      bucket: quarters.map((k) => t0 + k * Q),
-      source: quarters.map(() => source),
-      unit: quarters.map(() => 'count'),
-      samples: quarters.map(() => 1),
-      total: quarters.map(() => 1),
-      low: quarters.map(() => 1),
-      high: quarters.map(() => 1),
-    });
-    const cache = new Map<string, Map<string, number>>(); // one run's, shared by its batches
-    const add = async (rows: QuarterRows) => {
-      const client = await db.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await addQuarterRows(client, userId, rows, cache);
-        await client.query('COMMIT');
-      } finally {
-        client.release();
-      }
-    };
+    const rowsAt = (quarters: number[], source: string) => stepQuarters(t0, quarters, { source });
+    const cache: SourceRankCache = new Map(); // one run's, shared by its batches
+    const add = (rows: QuarterRows) => addInTransaction(userId, rows, cache);
     const priorities = async (from: number, to: number) =>
       (await db.pool.query(`SELECT DISTINCT priority FROM rollup_quarters WHERE user_id = $1 AND bucket >= $2 AND bucket < $3`, [
         userId, new Date(t0 + from * Q), new Date(t0 + to * Q),
