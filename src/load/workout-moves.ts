@@ -2,8 +2,9 @@
  * A version-2 workout (HAE `id`) re-exported with a corrected `start` is the same workout: its
  * earlier row and series must go, not stay beside it as a second workout. Workouts are keyed
  * (user_id, started_at, workout_id) and partitioned by started_at, so the earlier row is found by
- * its id (index workouts_workout_id_idx) and deleted with its children, before the corrected
- * workout and its series are written. Whether the stored one may be replaced follows the order of
+ * its id among the user's stored workouts (read once per run: StoredWorkouts) and deleted by id
+ * (index workouts_workout_id_idx) with its children, before the corrected workout and its series
+ * are written. Whether the stored one may be replaced follows the order of
  * imports (writer.ts): a row written by a newer export is kept, and the incoming workout with its
  * series is skipped instead.
  */
@@ -19,6 +20,12 @@ export interface WorkoutMoves {
   keepStored: string[];
 }
 
+interface Stored {
+  startedAt: number;
+  /** The storing export's "as of" instant, epoch ms; null when its run is unknown. */
+  asOf: number | null;
+}
+
 /**
  * The user's stored workouts (id -> start, and the "as of" instant of the export that stored
  * each), read once per run when its first v2 workout arrives. A lookup by id cannot prune the
@@ -30,12 +37,6 @@ export interface WorkoutMoves {
  * twice in one file at two starts keeps both rows (as it did before whenever the first was not
  * committed yet at the second's lookup).
  */
-interface Stored {
-  startedAt: number;
-  /** The storing export's "as of" instant, epoch ms; null when its run is unknown. */
-  asOf: number | null;
-}
-
 export class StoredWorkouts {
   private stored: Promise<Map<string, Stored[]>> | null = null;
 
