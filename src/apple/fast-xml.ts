@@ -2,11 +2,11 @@
  * A streaming SAX-style tokenizer for export.xml: start tags with their attributes and end tags,
  * nothing else (text, comments, processing instructions and the DOCTYPE with its internal subset
  * are skipped). No DOM, constant memory. It looks only for what export.xml contains (multi-GB
- * files of one-line elements): it finds tags with indexOf and slices attribute values out of each
- * decoded chunk. Measured by `npm run bench:parsers` (105 MB export.xml, 2026-12-01, CPU time):
- * bare saxes takes 1.13x its time, saxes with the positions and byte offsets the reader needs
- * (xml-feed.ts) 1.64x; the Apple reader runs 1.41x faster on it than on saxes, which made a whole
- * import of export.xml 9-14 % faster when issue 13 measured it.
+ * files of one-line elements): it reads each piece of input as Latin-1 (one character per byte),
+ * finds tags with indexOf, and decodes as UTF-8 only the names and values that hold non-ASCII
+ * bytes. Measured by `npm run bench:parsers` (210 MB export.xml, 2026-12-01, CPU time): bare
+ * saxes takes 1.77x its time, saxes with the positions and byte offsets the reader needs
+ * (xml-feed.ts) 2.08x; the Apple reader runs 1.70x faster on it than on saxes.
  *
  * It checks what matters to an import: tags nest and close by name, attributes are `name="value"`
  * (or single-quoted) separated by whitespace, no `<` in a value, entities are the XML ones or
@@ -66,37 +66,32 @@ function namedEntity(e: string): string | undefined {
   return undefined;
 }
 
-/** Length of the longest prefix of `b` that ends on a UTF-8 character boundary. */
-export function completeUtf8(b: Buffer): number {
-  const n = b.length;
-  // Walk back over at most 3 continuation bytes (10xxxxxx) to the lead byte of the last character.
-  let i = n - 1;
-  const stop = Math.max(0, n - 4);
-  while (i >= stop && (b[i] & 0xc0) === 0x80) i--;
-  if (i < 0 || i < stop) return n; // no lead byte nearby: not UTF-8 we can fix; leave it to the decoder
-  const lead = b[i];
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return i + need > n ? i : n;
-}
+/** A character that is not ASCII: part of a multi-byte UTF-8 sequence, in the Latin-1 view. */
+const HIGH = /[\x80-\xff]/g;
+/** A position past any string (nextHigh when none is left). */
+const NONE = 0x7fffffff;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const EMPTY = Buffer.alloc(0);
 
 /** Not yet complete: more input is needed. */
 const MORE = -1;
 
 export class FastXml {
-  /** Trailing bytes of an incomplete UTF-8 character, decoded with the next chunk. */
-  private partial: Buffer | null = null;
-  /** Bytes decoded into strings so far (the input minus `partial`). */
-  private decoded = 0;
+  /**
+   * The bytes not yet handled (the incomplete tail of the previous pieces, then the new piece),
+   * and the same bytes as a Latin-1 string: one character per byte, so markup (all ASCII, which
+   * UTF-8 never uses inside a multi-byte character) is found with string methods, an index is a
+   * byte offset, and only the attribute values holding non-ASCII bytes are decoded as UTF-8.
+   * Decoding all the input as UTF-8 took 3.8 of the reader's 12.5 CPU-s on the 314 MB bench
+   * export, whose source names (like real ones) are not ASCII.
+   */
+  private bytes: Buffer = EMPTY;
   private s = '';
   /** Byte offset in the input of s[0]. */
   private sByte = 0;
-  /**
-   * The last index byteAt measured in the current `s`, and its byte offset: tags are asked for in
-   * order, so each call measures only the characters since the previous one. Measuring from s[0]
-   * every time made the reader quadratic in the chunk: 2,000 records/s instead of 50,000+.
-   */
-  private atIndex = 0;
-  private atByte = 0;
+  /** The first non-ASCII index in `s` at or after `hiFrom` (NONE: none); -1 when not looked for. */
+  private hi = -1;
+  private hiFrom = 0;
   private first = true;
   private readonly stack: string[] = [];
   private sawRoot = false;
@@ -123,6 +118,7 @@ export class FastXml {
     const key = ((b - a) << 16) | ((s.charCodeAt(a) & 0xff) << 8) | (s.charCodeAt(b - 1) & 0xff);
     const known = this.names.get(key);
     if (known !== undefined && known.length === b - a && s.startsWith(known, a)) return known;
+    if (this.nextHigh(a) < b) return this.bytes.toString('utf8', a, b); // not ASCII: rare, not kept
     const fresh = s.slice(a, b);
     const o: Record<string, number> = {};
     o[fresh] = 1;
@@ -131,70 +127,77 @@ export class FastXml {
     return interned;
   }
 
+  /** Index of the first non-ASCII character of `s` at or after `from` (NONE: none). */
+  private nextHigh(from: number): number {
+    if (this.hi < from || from < this.hiFrom) {
+      HIGH.lastIndex = from;
+      this.hi = HIGH.test(this.s) ? HIGH.lastIndex - 1 : NONE;
+      this.hiFrom = from;
+    }
+    return this.hi;
+  }
+
+  /** The text s[a..b) decoded: a slice when it is ASCII, else its bytes as UTF-8. */
+  private text(a: number, b: number): string {
+    return this.nextHigh(a) < b ? this.bytes.toString('utf8', a, b) : this.s.slice(a, b);
+  }
+
   push(buf: Buffer): void {
     this.bytesIn += buf.length;
-    const b = this.partial ? Buffer.concat([this.partial, buf]) : buf;
-    const k = completeUtf8(b);
-    this.partial = k < b.length ? Buffer.from(b.subarray(k)) : null;
-    this.append(b.toString('utf8', 0, k), k);
+    let b = this.bytes.length ? Buffer.concat([this.bytes, buf]) : buf;
+    if (this.first) {
+      // A byte-order mark, possibly cut across pieces.
+      if (b.length < 3 && BOM.subarray(0, b.length).equals(b)) {
+        this.bytes = Buffer.from(b);
+        return;
+      }
+      this.first = false;
+      if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+        b = b.subarray(3);
+        this.sByte = 3;
+      }
+    }
+    this.load(b);
     this.scan(false);
   }
 
   end(): void {
-    if (this.partial) {
-      // An incomplete character at the very end: decoded as U+FFFD, like any decoder does.
-      this.append(this.partial.toString('utf8'), this.partial.length);
-      this.partial = null;
-    }
+    this.load(this.bytes);
     this.scan(true);
     if (!this.sawRoot) throw this.early('no root element');
     if (this.stack.length) throw this.early(`unclosed tag: ${this.stack[this.stack.length - 1]}`);
   }
 
-  private append(d: string, bytes: number): void {
-    this.decoded += bytes;
-    if (this.first && d.length > 0) {
-      this.first = false;
-      if (d.charCodeAt(0) === 0xfeff) {
-        d = d.slice(1);
-        this.sByte += 3;
-      }
-    }
-    this.s = this.s.length ? this.s + d : d;
+  private load(b: Buffer): void {
+    this.bytes = b;
+    this.s = b.toString('latin1');
+    this.hi = -1;
   }
 
   private early(why: string): InputError {
     return new InputError(`the XML ends early at byte ${this.bytesIn} (truncated file?): ${why}`, { offset: this.bytesIn });
   }
 
-  /** Byte offset in the input of index `i` of the current string. */
-  private byteAt(i: number): number {
-    if (i < this.atIndex) {
-      this.atIndex = 0;
-      this.atByte = 0;
-    }
-    this.atByte += Buffer.byteLength(this.s.slice(this.atIndex, i));
-    this.atIndex = i;
-    return this.sByte + this.atByte;
-  }
-
   private fail(i: number, why: string): never {
-    const off = this.byteAt(i);
+    const off = this.sByte + i;
     let line = this.linesBefore + 1;
     let nl = -1;
     for (let k = this.s.indexOf('\n'); k >= 0 && k < i; k = this.s.indexOf('\n', k + 1)) {
       line++;
       nl = k;
     }
-    throw new InputError(`not well-formed XML at byte ${off} (line ${line}, column ${i - nl}): ${why}`, { offset: off });
+    const column = this.bytes.toString('utf8', nl + 1, i).length + 1;
+    throw new InputError(`not well-formed XML at byte ${off} (line ${line}, column ${column}): ${why}`, { offset: off });
   }
 
   tagOffset(): number {
-    return this.byteAt(this.tagStart);
+    return this.sByte + this.tagStart;
   }
 
+  /** The tag just handled, at most `max` characters (a UTF-8 character takes at most 4 bytes). */
   tagText(max = 4096): string {
-    return this.s.slice(this.tagStart, Math.min(this.tagEnd, this.tagStart + max));
+    const t = this.bytes.toString('utf8', this.tagStart, Math.min(this.tagEnd, this.tagStart + 4 * max));
+    return t.length > max ? t.slice(0, max) : t;
   }
 
   /** Handles every complete token of `s`; keeps the incomplete rest for the next chunk. */
@@ -222,15 +225,10 @@ export class FastXml {
       }
       i = end;
     }
-    // Keep the unprocessed tail; account for the bytes and lines consumed.
-    if (i > 0) {
-      for (let k = s.indexOf('\n'); k >= 0 && k < i; k = s.indexOf('\n', k + 1)) this.linesBefore++;
-      this.s = i === n ? '' : s.slice(i);
-      // Offset of the new s[0]: everything decoded so far, minus the (short) tail kept.
-      this.sByte = this.decoded - Buffer.byteLength(this.s);
-      this.atIndex = 0;
-      this.atByte = 0;
-    }
+    // Keep the unprocessed tail (a copy: the input may reuse its buffers); count what was consumed.
+    for (let k = s.indexOf('\n'); k >= 0 && k < i; k = s.indexOf('\n', k + 1)) this.linesBefore++;
+    this.sByte += i;
+    this.bytes = i === n ? EMPTY : Buffer.from(this.bytes.subarray(i));
   }
 
   /** Text outside the root element must be whitespace. */
@@ -252,7 +250,7 @@ export class FastXml {
       if (gt < 0) return MORE;
       let e = gt;
       while (e > lt + 2 && isSpace(s.charCodeAt(e - 1))) e--;
-      const name = s.slice(lt + 2, e);
+      const name = this.text(lt + 2, e);
       const open = this.stack.pop();
       if (open === undefined) this.fail(lt, `unexpected close tag </${name}>`);
       if (open !== name) this.fail(lt, `unexpected close tag </${name}>, expected </${open}>`);
@@ -362,8 +360,8 @@ export class FastXml {
       const v1 = s.indexOf(q === QUOT ? '"' : "'", p + 1);
       if (v1 < 0) return MORE;
       if (nextLt < v1) this.fail(nextLt, `< in the value of attribute ${aname}`);
-      let value = s.slice(p + 1, v1);
-      if (value.indexOf('&') >= 0) value = this.entities(value, p + 1);
+      const amp = s.indexOf('&', p + 1);
+      const value = amp >= 0 && amp < v1 ? this.entities(p + 1, amp, v1) : this.text(p + 1, v1);
       if (aname === '__proto__') {
         Object.defineProperty(attributes, aname, { value, enumerable: true, writable: true, configurable: true });
       } else {
@@ -385,13 +383,15 @@ export class FastXml {
     return p;
   }
 
-  private entities(v: string, at: number): string {
+  /** The value s[from..to), whose first `&` is at `amp`, with its entities replaced. */
+  private entities(from: number, amp: number, to: number): string {
+    const s = this.s;
     let out = '';
-    let i = 0;
-    for (let a = v.indexOf('&'); a >= 0; a = v.indexOf('&', i)) {
-      const semi = v.indexOf(';', a + 1);
-      if (semi < 0) this.fail(at + a, 'unterminated entity');
-      const ent = v.slice(a + 1, semi);
+    let i = from;
+    for (let a = amp; a >= 0 && a < to; a = s.indexOf('&', i)) {
+      const semi = s.indexOf(';', a + 1);
+      if (semi < 0 || semi >= to) this.fail(a, 'unterminated entity');
+      const ent = s.slice(a + 1, semi);
       let rep = namedEntity(ent);
       if (rep === undefined && ent.charCodeAt(0) === 35 /* # */) {
         const hex = ent.charCodeAt(1) === 120 /* x */;
@@ -399,10 +399,10 @@ export class FastXml {
         const cp = digits.length > 0 && (hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits) ? parseInt(digits, hex ? 16 : 10) : NaN;
         if (cp >= 1 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) rep = String.fromCodePoint(cp);
       }
-      if (rep === undefined) this.fail(at + a, `undefined entity &${ent};`);
-      out += v.slice(i, a) + rep;
+      if (rep === undefined) this.fail(a, `undefined entity &${this.text(a + 1, semi)};`);
+      out += this.text(i, a) + rep;
       i = semi + 1;
     }
-    return out + v.slice(i);
+    return out + this.text(i, to);
   }
 }

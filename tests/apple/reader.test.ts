@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateAppleExport } from '../../examples/apple/generate.js';
 import { BAD_XML, EXPORT_XML, TRUNCATED_XML } from '../../examples/apple/make-samples.js';
-import { FastXml, completeUtf8 } from '../../src/apple/fast-xml.js';
+import { FastXml } from '../../src/apple/fast-xml.js';
 import { appleReader, type XmlTokenizer } from '../../src/apple/reader.js';
 import type { HealthRecord } from '../../src/records/model.js';
 import type { ReaderReject } from '../../src/records/reader.js';
@@ -116,7 +116,22 @@ describe('appleReader', () => {
     f.push(Buffer.from('\ufeff<?xml version="1.0"?>\n<!DOCTYPE HealthData [ <!ATTLIST x y CDATA "a>]b"> <!-- ] > --> ]>\n<HealthData a=\'&lt;&#65;&#x42;&amp;&quot;\'/>'));
     f.end();
     expect(seen).toEqual([{ a: '<AB&"' }]);
-    expect(completeUtf8(Buffer.from([0x61, 0xe2, 0x80]))).toBe(1);
-    expect(completeUtf8(Buffer.from([0x61, 0xe2, 0x80, 0x99]))).toBe(4);
+    // Non-ASCII text (decoded from the bytes it spans), a byte-order mark and characters cut across
+    // pieces, entities between non-ASCII characters; offsets in bytes, columns in characters.
+    const xml = Buffer.from('\ufeff<HealthData>\n<Record sourceName="Jane’s Watch" note="é&amp;’&#x2019;ü"/>\n<Record a="ö" b=1/></HealthData>');
+    for (const piece of [1, 2, 5, xml.length]) {
+      const got: Record<string, string>[] = [];
+      const g = new FastXml({ open: (t) => got.push(t.attributes), close() {} });
+      let err: (Error & { offset?: number }) | null = null;
+      try {
+        for (let i = 0; i < xml.length; i += piece) g.push(xml.subarray(i, i + piece));
+        g.end();
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(got.slice(0, 2), `pieces of ${piece}`).toEqual([{}, { sourceName: 'Jane’s Watch', note: 'é&’’ü' }]);
+      expect(err?.message).toMatch(/\(line 3, column 17\): unquoted value of attribute b$/);
+      expect(err?.offset).toBe(xml.indexOf('b=1') + 2);
+    }
   });
 });
