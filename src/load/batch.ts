@@ -24,9 +24,9 @@ export class CopyRows implements SampleRows {
   constructor(
     readonly spec: TableSpec,
     private readonly chunks: Buffer[],
-    private readonly chunk: number[],
-    private readonly start: number[],
-    private readonly end: number[],
+    private readonly chunk: Int32Array,
+    private readonly start: Int32Array,
+    private readonly end: Int32Array,
   ) {}
 
   get length(): number {
@@ -34,7 +34,7 @@ export class CopyRows implements SampleRows {
   }
 
   slice(from: number, to: number): CopyRows {
-    return new CopyRows(this.spec, this.chunks, this.chunk.slice(from, to), this.start.slice(from, to), this.end.slice(from, to));
+    return new CopyRows(this.spec, this.chunks, this.chunk.subarray(from, to), this.start.subarray(from, to), this.end.subarray(from, to));
   }
 
   /** Writes the run's user_id and ingestion_id fields into every row (fixed-size fields, in place). */
@@ -144,9 +144,15 @@ function copyEscape(v: string, type: string): string {
 
 export class TableBatch {
   private readonly w = new RowWriter();
-  private readonly chunkOf: number[] = [];
-  private readonly startOf: number[] = [];
-  private readonly endOf: number[] = [];
+  /**
+   * Where row i lies in the writer's chunks. Typed arrays, outside the JS heap: a batch lives
+   * through many reader batches, and plain arrays of its 25,000 rows were copied by every
+   * young-generation GC they outlived, then promoted and marked again.
+   */
+  private chunkOf = new Int32Array(1024);
+  private startOf = new Int32Array(1024);
+  private endOf = new Int32Array(1024);
+  private n = 0;
   private readonly keyAt: number[];
   private readonly fields: number;
   /** Key -> row index; built only once a record is not later than every record before it. */
@@ -174,11 +180,12 @@ export class TableBatch {
   }
 
   get size(): number {
-    return this.chunkOf.length;
+    return this.n;
   }
 
   get rows(): CopyRows {
-    return new CopyRows(this.spec, this.w.chunks, this.chunkOf, this.startOf, this.endOf);
+    const n = this.n;
+    return new CopyRows(this.spec, this.w.chunks, this.chunkOf.subarray(0, n), this.startOf.subarray(0, n), this.endOf.subarray(0, n));
   }
 
   /**
@@ -216,14 +223,16 @@ export class TableBatch {
         }
         return null;
       }
-      slots.set(key, this.chunkOf.length);
+      slots.set(key, this.n);
     } else {
-      this.slots?.set(this.keyOf(w.lastChunk, w.lastStart), this.chunkOf.length);
+      this.slots?.set(this.keyOf(w.lastChunk, w.lastStart), this.n);
       this.maxTime = t;
     }
-    this.chunkOf.push(w.lastChunk);
-    this.startOf.push(w.lastStart);
-    this.endOf.push(w.lastEnd);
+    if (this.n === this.chunkOf.length) this.grow();
+    this.chunkOf[this.n] = w.lastChunk;
+    this.startOf[this.n] = w.lastStart;
+    this.endOf[this.n] = w.lastEnd;
+    this.n++;
     this.noteMonth(t);
     if (t < this.minTime) this.minTime = t;
     return null;
@@ -245,8 +254,19 @@ export class TableBatch {
 
   private buildSlots(): Map<string, number> {
     const slots = new Map<string, number>();
-    for (let i = 0; i < this.chunkOf.length; i++) slots.set(this.keyOf(this.chunkOf[i], this.startOf[i]), i);
+    for (let i = 0; i < this.n; i++) slots.set(this.keyOf(this.chunkOf[i], this.startOf[i]), i);
     return (this.slots = slots);
+  }
+
+  private grow(): void {
+    const twice = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.chunkOf = twice(this.chunkOf);
+    this.startOf = twice(this.startOf);
+    this.endOf = twice(this.endOf);
   }
 
   private noteMonth(t: number): void {
