@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDbProfile, summariseCpuProfile, topFunctions } from './profile.js';
 import { timedWithCpu, type Timed } from './support.js';
+import { importNodeFlags } from '../bin/import-flags.js';
 
 export interface ImportJson {
   status: string;
@@ -39,7 +40,7 @@ export async function importOnce(o: ImportRun): Promise<Measured> {
   // --cpu-prof is not allowed in NODE_OPTIONS: when profiling, run what the CLI would run as its
   // import child directly (the bin runs the import in-process once the heap cap is set).
   const [cmd, argv] = profDir
-    ? [process.execPath, [`--max-old-space-size=${process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256}`, '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--import', ELD_PRELOAD, o.bin, ...args]]
+    ? [process.execPath, [...importNodeFlags(Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256)), '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--import', ELD_PRELOAD, o.bin, ...args]]
     : [o.bin, args];
   const env: Record<string, string> = { DATABASE_URL: o.url };
   if (profDir) env.HEALTHEXPORT_BENCH_ELD = path.join(profDir, 'event-loop-delay.json');

@@ -3,16 +3,15 @@
 // by `npm ci` or `npm run build`).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { importNodeFlags } from './import-flags.js';
 
-// `import` runs in a child with a capped heap. V8 otherwise lets the old generation grow to
-// several times the live set (under 100 MB) before compacting: a 1 GB export peaked at 450 MB
-// RSS uncapped, under 300 MB capped, at the same speed. The cap leaves room for the largest single
-// record (a workout with a long route needs tens of MB). HEALTHEXPORT_MAX_HEAP_MB=0 turns it off.
+// `import` runs in a child with a capped heap and V8's heap growing set (bin/import-flags.js).
+// HEALTHEXPORT_MAX_HEAP_MB=0 turns both off.
 const heapMb = Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256);
 const capped = process.execArgv.some((a) => a.startsWith('--max-old-space-size'));
 
 if (process.argv[2] === 'import' && !capped && heapMb > 0) {
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(process.execPath, [...importNodeFlags(heapMb), fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     // The IPC channel closes when this process dies, however it dies: the child then stops too.
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
