@@ -78,7 +78,8 @@ export async function createPartitionsAhead(
  * SHARE UPDATE EXCLUSIVE mode, which those COPYs do not block, where CREATE TABLE ... PARTITION
  * OF (healthexport_create_month_partitions) waits for every one of them to commit and holds up
  * the next ones (0.45 s against 2.5 s behind a 3 s insert; bench/README.md). Names, indexes and
- * constraints come out the same; the same advisory lock serialises it with the SQL function.
+ * constraints come out the same; the same advisory lock, one per table (migration 0010), serialises
+ * it with the SQL function while other tables' partitions are made at the same time.
  */
 export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<number>, known: Set<string>): Promise<number> {
   // Batches of one table are written in parallel: a month another batch is creating right now
@@ -130,7 +131,7 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM healthexport_partitioned_tables WHERE table_name = '${t}') THEN
     RAISE EXCEPTION 'healthexport: % is not a month-partitioned table', '${t}';
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtext('healthexport_partitions'));
+  PERFORM pg_advisory_xact_lock(hashtext('healthexport_partitions:${t}'));
   -- The lock ATTACH takes anyway, taken first: locking a relation also reads the catalog changes
   -- committed while this transaction waited (an advisory lock does not), so a partition another
   -- session made meanwhile is seen below.

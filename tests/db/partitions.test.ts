@@ -79,6 +79,29 @@ describe('partitions', () => {
     }
   });
 
+  it('partitions are made under a lock per table: one table waits for its own, not for another table being partitioned', async () => {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtext('healthexport_partitions:heart_rate_metrics'))`);
+      const blocked = (ms: number) => new Promise((r) => setTimeout(() => r('blocked'), ms));
+      // Another table's month: made at once (with one lock for all tables it waited here).
+      expect(await Promise.race([ensureMonths(db.pool, 'activity_metrics', [monthKey(Date.UTC(2012, 3, 1))], new Set()), blocked(3000)])).toBe(1);
+      // The held table: both the importer and the SQL function wait for that table's lock.
+      const importer = ensureMonths(db.pool, 'heart_rate_metrics', [monthKey(Date.UTC(2012, 3, 1))], new Set());
+      const fn = db.pool.query(`SELECT healthexport_create_month_partitions('heart_rate_metrics', '2012-05-01', '2012-05-01') AS n`);
+      expect(await Promise.race([importer, blocked(500)])).toBe('blocked');
+      expect(await Promise.race([fn, blocked(500)])).toBe('blocked');
+      await holder.query('COMMIT');
+      expect(await importer).toBe(1);
+      expect((await fn).rows[0].n).toBe(1);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
+      await db.pool.query('DROP TABLE IF EXISTS activity_metrics_p201204, heart_rate_metrics_p201204, heart_rate_metrics_p201205');
+    }
+  });
+
   it('ensureMonths for the same month at once: created once in one run, no "already exists" across runs', async () => {
     const known = new Set<string>();
     const may = [monthKey(Date.UTC(2018, 4, 1))];
