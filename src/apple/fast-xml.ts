@@ -27,6 +27,11 @@ export interface FastTag {
 export interface FastHandlers {
   open(tag: FastTag): void;
   close(): void;
+  /**
+   * Attributes of a `name` element at `depth` (the root's is 0) whose values the handler never
+   * reads: they are checked but not decoded, and left out of `attributes`.
+   */
+  unread?(name: string, depth: number): ReadonlySet<string> | null;
 }
 
 /** A token longer than this (no end in sight) is an error, not a reason to buffer forever. */
@@ -319,6 +324,7 @@ export class FastXml {
     const name = this.name(lt + 1, p);
     if (this.rootClosed) this.fail(lt, 'a second root element');
     const attributes: Record<string, string> = {};
+    const unread = this.h.unread?.(name, this.stack.length) ?? null;
     let selfClosing = false;
     // No `<` may appear before the end of the tag (in a value, it is an error).
     let nextLt = s.indexOf('<', p);
@@ -360,6 +366,10 @@ export class FastXml {
       const v1 = s.indexOf(q === QUOT ? '"' : "'", p + 1);
       if (v1 < 0) return MORE;
       if (nextLt < v1) this.fail(nextLt, `< in the value of attribute ${aname}`);
+      if (unread !== null && unread.has(aname)) {
+        p = v1 + 1;
+        continue;
+      }
       const amp = s.indexOf('&', p + 1);
       const value = amp >= 0 && amp < v1 ? this.entities(p + 1, amp, v1) : this.text(p + 1, v1);
       if (aname === '__proto__') {

@@ -133,5 +133,14 @@ describe('appleReader', () => {
       expect(err?.message).toMatch(/\(line 3, column 17\): unquoted value of attribute b$/);
       expect(err?.offset).toBe(xml.indexOf('b=1') + 2);
     }
+    // Attributes the handler never reads are left out, and still checked.
+    const unread = new Set(['device']);
+    const kept: Record<string, string>[] = [];
+    const u = new FastXml({ open: (t) => kept.push(t.attributes), close() {}, unread: (name, depth) => (depth === 1 && name === 'Record' ? unread : null) });
+    u.push(Buffer.from('<HealthData device="root"><Record device="&lt;&lt;HKDevice&gt;" value="1"><Record device="x" value="2"/></Record></HealthData>'));
+    u.end();
+    expect(kept).toEqual([{ device: 'root' }, { value: '1' }, { device: 'x', value: '2' }]);
+    const bad = new FastXml({ open() {}, close() {}, unread: () => unread });
+    expect(() => bad.push(Buffer.from('<HealthData><Record device="a<b"/></HealthData>'))).toThrow(/< in the value of attribute device/);
   });
 });
