@@ -114,6 +114,12 @@ export class FastXml {
    * of times, and a fresh slice used as a property key would be hashed and looked up each time.
    */
   private readonly names = new Map<number, string>();
+  /**
+   * Per element name, the attribute names of the last such element in order: export.xml writes
+   * every Record's attributes in the same order, so each name is confirmed with one comparison
+   * instead of being scanned character by character and looked up.
+   */
+  private readonly layouts = new Map<string, string[]>();
 
   constructor(private readonly h: FastHandlers) {}
 
@@ -325,6 +331,12 @@ export class FastXml {
     if (this.rootClosed) this.fail(lt, 'a second root element');
     const attributes: Record<string, string> = {};
     const unread = this.h.unread?.(name, this.stack.length) ?? null;
+    let layout = this.layouts.get(name);
+    if (layout === undefined) {
+      layout = [];
+      if (this.layouts.size < 256) this.layouts.set(name, layout);
+    }
+    let k = 0;
     let selfClosing = false;
     // No `<` may appear before the end of the tag (in a value, it is an error).
     let nextLt = s.indexOf('<', p);
@@ -348,13 +360,22 @@ export class FastXml {
       if (p === sep) this.fail(p, 'attributes must be separated by whitespace');
       if (!isNameStart(c)) this.fail(p, 'disallowed character in attribute name');
       const a0 = p;
-      while (p < n) {
-        c = s.charCodeAt(p);
-        if (c === EQ || isSpace(c) || c === GT || c === SLASH || c === LT) break;
-        p++;
+      const guess = layout[k];
+      let aname: string;
+      if (guess !== undefined && s.charCodeAt(p + guess.length) === EQ && s.startsWith(guess, p)) {
+        aname = guess;
+        p += guess.length;
+      } else {
+        while (p < n) {
+          c = s.charCodeAt(p);
+          if (c === EQ || isSpace(c) || c === GT || c === SLASH || c === LT) break;
+          p++;
+        }
+        if (p >= n) return MORE;
+        aname = this.name(a0, p);
+        if (this.nextHigh(a0) >= p) layout[k] = aname; // ASCII only: compared with the Latin-1 text
       }
-      if (p >= n) return MORE;
-      const aname = this.name(a0, p);
+      k++;
       while (p < n && isSpace(s.charCodeAt(p))) p++;
       if (p >= n) return MORE;
       if (s.charCodeAt(p) !== EQ) this.fail(p, `attribute ${aname} without a value`);

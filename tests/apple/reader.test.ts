@@ -133,6 +133,13 @@ describe('appleReader', () => {
       expect(err?.message).toMatch(/\(line 3, column 17\): unquoted value of attribute b$/);
       expect(err?.offset).toBe(xml.indexOf('b=1') + 2);
     }
+    // Attribute names are guessed from the previous element of the same name: a name that is a
+    // prefix of the guess, or the guess a prefix of it, another order, whitespace before `=`.
+    const seq: Record<string, string>[] = [];
+    const l = new FastXml({ open: (t) => seq.push(t.attributes), close() {} });
+    l.push(Buffer.from('<H><R source="a" sourceName="b" v="1"/><R sourceName="c" source="d" v="2"/><R src="e" v ="3"/><R source="f" sourceName="g" v="4"/></H>'));
+    l.end();
+    expect(seq).toEqual([{}, { source: 'a', sourceName: 'b', v: '1' }, { sourceName: 'c', source: 'd', v: '2' }, { src: 'e', v: '3' }, { source: 'f', sourceName: 'g', v: '4' }]);
     // Attributes the handler never reads are left out, and still checked.
     const unread = new Set(['device']);
     const kept: Record<string, string>[] = [];
