@@ -1,7 +1,7 @@
 /**
- * A streaming SAX-style tokenizer for export.xml: start tags with their attributes and end tags,
- * nothing else (text, comments, processing instructions and the DOCTYPE with its internal subset
- * are skipped). No DOM, constant memory. It looks only for what export.xml contains (multi-GB
+ * A streaming SAX-style tokenizer for export.xml and the workout route files (GPX): start tags
+ * with their attributes, end tags, and text content when asked for (comments, processing
+ * instructions and the DOCTYPE with its internal subset are skipped). No DOM, constant memory. It looks only for what export.xml contains (multi-GB
  * files of one-line elements): it reads each piece of input as Latin-1 (one character per byte),
  * finds tags with indexOf, and decodes as UTF-8 only the names and values that hold non-ASCII
  * bytes. Measured by `npm run bench:parsers` (210 MB export.xml, 2026-12-01, CPU time): bare
@@ -11,8 +11,8 @@
  * It checks what matters to an import: tags nest and close by name, attributes are `name="value"`
  * (or single-quoted) separated by whitespace, no `<` in a value, entities are the XML ones or
  * character references, one root element, and the document is complete at the end (else the
- * "ends early" error). It does not check every character against the XML character classes; the
- * workout route files (GPX, small, text content) go through saxes instead (xml-feed.ts).
+ * "ends early" error). It does not check every character against the XML character classes
+ * (saxes does; the tests read the same files through both, xml-feed.ts, and compare).
  *
  * Same handler and error interface as XmlFeed: errors are InputError with the byte offset.
  */
@@ -26,7 +26,9 @@ export interface FastTag {
 
 export interface FastHandlers {
   open(tag: FastTag): void;
-  close(): void;
+  close(name: string): void;
+  /** Text content (entities replaced, CDATA as is), possibly in several pieces; only when given. */
+  text?(t: string): void;
   /**
    * Attributes of a `name` element at `depth` (the root's is 0) whose values the handler never
    * reads: they are checked but not decoded, and left out of `attributes`.
@@ -97,6 +99,9 @@ export class FastXml {
   /** The first non-ASCII index in `s` at or after `hiFrom` (NONE: none); -1 when not looked for. */
   private hi = -1;
   private hiFrom = 0;
+  /** The same for `&` (nextAmp). */
+  private amp = -1;
+  private ampFrom = 0;
   private first = true;
   private readonly stack: string[] = [];
   private sawRoot = false;
@@ -148,6 +153,19 @@ export class FastXml {
     return this.hi;
   }
 
+  /**
+   * Index of the first `&` of `s` at or after `from` (NONE: none), remembered like nextHigh: a
+   * plain indexOf from each value would scan to the end of the piece whenever no entity follows.
+   */
+  private nextAmp(from: number): number {
+    if (this.amp < from || from < this.ampFrom) {
+      const a = this.s.indexOf('&', from);
+      this.amp = a < 0 ? NONE : a;
+      this.ampFrom = from;
+    }
+    return this.amp;
+  }
+
   /** The text s[a..b) decoded: a slice when it is ASCII, else its bytes as UTF-8. */
   private text(a: number, b: number): string {
     return this.nextHigh(a) < b ? this.bytes.toString('utf8', a, b) : this.s.slice(a, b);
@@ -183,6 +201,7 @@ export class FastXml {
     this.bytes = b;
     this.s = b.toString('latin1');
     this.hi = -1;
+    this.amp = -1;
   }
 
   private early(why: string): InputError {
@@ -220,10 +239,21 @@ export class FastXml {
       const lt = s.indexOf('<', i);
       if (lt < 0) {
         if (this.stack.length === 0) this.checkOutside(i, n);
+        else if (this.h.text) {
+          // An entity cut by the end of the piece is completed by the next one.
+          const amp = s.lastIndexOf('&', n - 1);
+          const cut = !final && amp >= i && n - amp <= 32 && s.indexOf(';', amp) < 0 ? amp : n;
+          if (cut > i) this.emitText(i, cut);
+          i = cut;
+          break;
+        }
         i = n;
         break;
       }
-      if (this.stack.length === 0 && lt > i) this.checkOutside(i, lt);
+      if (lt > i) {
+        if (this.stack.length === 0) this.checkOutside(i, lt);
+        else if (this.h.text) this.emitText(i, lt);
+      }
       const end = this.token(lt, n);
       if (end === MORE) {
         if (final) {
@@ -240,6 +270,12 @@ export class FastXml {
     for (let k = s.indexOf('\n'); k >= 0 && k < i; k = s.indexOf('\n', k + 1)) this.linesBefore++;
     this.sByte += i;
     this.bytes = i === n ? EMPTY : Buffer.from(this.bytes.subarray(i));
+  }
+
+  /** Text content s[from..to), its entities replaced, to the text handler. */
+  private emitText(from: number, to: number): void {
+    const amp = this.nextAmp(from);
+    this.h.text!(amp < to ? this.entities(from, amp, to) : this.text(from, to));
   }
 
   /** Text outside the root element must be whitespace. */
@@ -267,7 +303,7 @@ export class FastXml {
       if (open !== name) this.fail(lt, `unexpected close tag </${name}>, expected </${open}>`);
       this.tagStart = lt;
       this.tagEnd = gt + 1;
-      this.h.close();
+      this.h.close(name);
       if (this.stack.length === 0) this.rootClosed = true;
       return gt + 1;
     }
@@ -290,7 +326,9 @@ export class FastXml {
     if (s.startsWith('<![CDATA[', lt)) {
       if (this.stack.length === 0) this.fail(lt, 'CDATA outside the root element');
       const e = s.indexOf(']]>', lt + 9);
-      return e < 0 ? MORE : e + 3;
+      if (e < 0) return MORE;
+      if (this.h.text) this.h.text(this.text(lt + 9, e));
+      return e + 3;
     }
     if (s.startsWith('<!DOCTYPE', lt)) {
       if (this.sawRoot) this.fail(lt, 'DOCTYPE after the root element');
@@ -391,8 +429,8 @@ export class FastXml {
         p = v1 + 1;
         continue;
       }
-      const amp = s.indexOf('&', p + 1);
-      const value = amp >= 0 && amp < v1 ? this.entities(p + 1, amp, v1) : this.text(p + 1, v1);
+      const amp = this.nextAmp(p + 1);
+      const value = amp < v1 ? this.entities(p + 1, amp, v1) : this.text(p + 1, v1);
       if (aname === '__proto__') {
         Object.defineProperty(attributes, aname, { value, enumerable: true, writable: true, configurable: true });
       } else {
@@ -408,7 +446,7 @@ export class FastXml {
     this.h.open({ name, attributes, isSelfClosing: selfClosing });
     if (selfClosing) {
       this.stack.pop();
-      this.h.close();
+      this.h.close(name);
       if (this.stack.length === 0) this.rootClosed = true;
     }
     return p;
