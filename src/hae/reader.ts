@@ -1,5 +1,5 @@
 /** The HAE JSON reader: scanner -> parsed slices -> mapped records, as the import pipeline wants them. */
-import type { ReaderBatch, RecordReader, ReaderStats } from '../records/reader.js';
+import { rawText, type ReaderBatch, type RecordReader, type ReaderStats } from '../records/reader.js';
 import { latestRecordMs } from '../records/admissible.js';
 import { isKnownMetric } from '../records/known-metrics.js';
 import { mapSlice } from './map.js';
@@ -35,7 +35,7 @@ export function haeReader(input: AsyncIterable<Buffer>, opts: { maxElementBytes?
         if (s.section === 'metrics' && s.metricName && !stats.metrics.has(s.metricName)) {
           stats.metrics.set(s.metricName, isKnownMetric(s.metricName));
         }
-        const raw = () => (s.text.length > MAX_RAW ? s.text.slice(0, MAX_RAW) : s.text);
+        const raw = () => rawText(s.text, MAX_RAW);
         if (p.error !== undefined) {
           out.rejects.push({ kind: kindOfSlice(s.section, s.metricName), reason: p.error, path: slicePath(s), byteOffset: s.offset, raw: raw() });
           continue;

@@ -83,8 +83,13 @@ export const DEFAULT_BATCH_ROWS = 25_000;
 export const DEFAULT_CONCURRENCY = 3;
 /** A batch is also sent once its COPY text reaches this size (a few workouts carry big JSON). */
 const BATCH_BYTES = 8 << 20;
-/** Rejects are stored in groups of this many (and at the end). */
+/**
+ * Rejects are stored in groups of this many, or sooner once their raw texts reach
+ * REJECT_CHARS_PER_WRITE (a rejected workout's text can be 64 K characters: a thousand of them
+ * would fill the heap), and at the end.
+ */
 const REJECTS_PER_WRITE = 1000;
+const REJECT_CHARS_PER_WRITE = 2 << 20;
 const PROGRESS_EVERY_MS = 250;
 
 /**
@@ -161,6 +166,7 @@ class ImportRun {
   /** Read when the first v2 workout arrives (load/workout-moves.ts). */
   private storedWorkouts: StoredWorkouts | null = null;
   private pendingRejects: Reject[] = [];
+  private pendingRejectChars = 0;
   /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
   private readonly latest = latestRecordMs();
   private records = 0;
@@ -281,9 +287,10 @@ class ImportRun {
       c.read++;
       c.rejected++;
       this.pendingRejects.push({ table, reason: rj.reason, jsonPath: rj.path, byteOffset: rj.byteOffset, raw: rj.raw });
+      this.pendingRejectChars += rj.raw?.length ?? 0;
     }
     this.records += read.records.length + read.rejects.length;
-    if (this.pendingRejects.length >= REJECTS_PER_WRITE) await this.flushRejects();
+    if (this.pendingRejects.length >= REJECTS_PER_WRITE || this.pendingRejectChars >= REJECT_CHARS_PER_WRITE) await this.flushRejects();
   }
 
   private rejectUnplaced(rec: HealthRecord, reason: string): void {
@@ -291,7 +298,9 @@ class ImportRun {
     const c = this.countsFor(table);
     c.read++;
     c.rejected++;
-    this.pendingRejects.push({ table, reason, jsonPath: null, byteOffset: null, raw: JSON.stringify(rec) });
+    const raw = JSON.stringify(rec);
+    this.pendingRejects.push({ table, reason, jsonPath: null, byteOffset: null, raw });
+    this.pendingRejectChars += raw.length;
   }
 
   /** What the summary and the after-import step want to know beyond counts. */
@@ -332,6 +341,7 @@ class ImportRun {
     if (!this.pendingRejects.length || !this.ctx) return;
     const list = this.pendingRejects;
     this.pendingRejects = [];
+    this.pendingRejectChars = 0;
     const { pool, userId, ingestionId } = this.ctx;
     await withRetry(() => storeRejects(pool, userId, ingestionId, list)).catch((err) => {
       throw new RejectsNotStored(err);

@@ -13,7 +13,19 @@ export interface ReaderReject {
   /** Where in the input: a JSON path, an XML element path, ... */
   path: string;
   byteOffset: number | null;
+  /** The record's text, at most `max` characters, as a string of its own (rawText). */
   raw: string | null;
+}
+
+/**
+ * At most `max` characters of `text`, copied. A slice of a string keeps the whole string alive
+ * (V8 shares the characters), and a reject waits for its group to be stored: the raw text of
+ * rejected workouts sliced from their multi-MB records, or of rejects one per read chunk sliced
+ * from the chunk, filled a 256 MB heap with texts nobody kept (an export of 26 M out-of-range
+ * records ran out of memory at its workouts).
+ */
+export function rawText(text: string, max: number): string {
+  return Buffer.from(text.length > max ? text.slice(0, max) : text, 'utf16le').toString('utf16le');
 }
 
 export interface ReaderBatch {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, expectExit, runCli, stdoutJson } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { hae } from '../support/inputs.js';
+import { generateExport } from '../../examples/generate.js';
 
 function heartRates(n: number, startMs = Date.UTC(2023, 0, 1)): string {
   const pad = (x: number) => String(x).padStart(2, '0');
@@ -188,6 +189,23 @@ describe('healthexport import (CLI)', () => {
     const ok = await runCli(['import', file, '--dry-run', '--json'], { env: { HEALTHEXPORT_MAX_HEAP_MB: '256' } });
     expectExit(ok, 0);
     expect(JSON.parse(ok.stdout).valid.workout_routes).toBe(60_000);
+  });
+
+  it('an export whose every record is rejected (dates past today) runs in a small heap: rejects do not keep their records alive', async () => {
+    // 40 MB from 2030 on: ~300 k records, 53 workouts with routes. Before rejects copied their
+    // raw text (and were stored by size too), this ran out of a 40 MB heap (and a 48 MB one).
+    const file = path.join(dir, 'future.json');
+    await generateExport({ sizeBytes: 40e6, out: file, seed: 3, start: '2030-01-01' });
+    const r = await runCli(['import', file, '--json', '--user', 'future'], { env: { ...env, HEALTHEXPORT_MAX_HEAP_MB: '40' } });
+    expectExit(r, 3);
+    const s = JSON.parse(r.stdout);
+    expect(s.totals.inserted).toBe(0);
+    expect(s.totals.rejected).toBe(s.totals.read);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n, max(length(raw))::int AS longest FROM ingestion_rejects r JOIN users u ON u.id = r.user_id WHERE u.name = 'future'`,
+    );
+    expect(rows[0].n).toBe(s.totals.rejected);
+    expect(rows[0].longest).toBeGreaterThan(60_000); // whole workouts among them, cut at 64 K characters
   });
 
   it('dry run writes nothing and reports what is valid', async () => {
