@@ -1,10 +1,10 @@
 /**
  * A streaming SAX-style tokenizer for export.xml and the workout route files (GPX): start tags
  * with their attributes, end tags, and text content when asked for (comments, processing
- * instructions and the DOCTYPE with its internal subset are skipped). No DOM, constant memory. It looks only for what export.xml contains (multi-GB
- * files of one-line elements): it reads each piece of input as Latin-1 (one character per byte),
- * finds tags with indexOf, and decodes as UTF-8 only the names and values that hold non-ASCII
- * bytes. Measured by `npm run bench:parsers` (210 MB export.xml, 2026-12-01, CPU time): bare
+ * instructions and the DOCTYPE with its internal subset are skipped). No DOM, constant memory.
+ * It looks only for what export.xml contains (multi-GB files of one-line elements): it reads
+ * each piece of input as Latin-1 (one character per byte), finds tags with indexOf, and decodes
+ * as UTF-8 only the names and values that hold non-ASCII bytes. Measured by `npm run bench:parsers` (210 MB export.xml, 2026-12-01, CPU time): bare
  * saxes takes 1.77x its time, saxes with the positions and byte offsets the reader needs
  * (xml-feed.ts) 2.08x; the Apple reader runs 1.70x faster on it than on saxes.
  *
