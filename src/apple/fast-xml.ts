@@ -14,7 +14,8 @@
  * "ends early" error). It does not check every character against the XML character classes
  * (saxes does; the tests read the same files through both, xml-feed.ts, and compare).
  *
- * Same handler and error interface as XmlFeed: errors are InputError with the byte offset.
+ * Errors are InputError with the byte offset, as XmlFeed's are; its handlers get the same start
+ * tags (the close handler gets the name, not the tag).
  */
 import { InputError } from '../errors.js';
 
