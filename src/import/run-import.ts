@@ -83,6 +83,8 @@ export const DEFAULT_BATCH_ROWS = 25_000;
 export const DEFAULT_CONCURRENCY = 3;
 /** A batch is also sent once its COPY text reaches this size (a few workouts carry big JSON). */
 const BATCH_BYTES = 8 << 20;
+/** Batches submitted and not yet written hold at most about this much (BatchScheduler). */
+const MAX_PENDING_BYTES = 24 << 20;
 /**
  * Rejects are stored in groups of this many, or sooner once their raw texts reach
  * REJECT_CHARS_PER_WRITE (a rejected workout's text can be 64 K characters: a thousand of them
@@ -188,7 +190,7 @@ class ImportRun {
     private readonly ingestion?: IngestionRef & { asOf: AsOf },
   ) {
     const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
-    this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2);
+    this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2, MAX_PENDING_BYTES);
     this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   }
 
@@ -334,7 +336,7 @@ class ImportRun {
       if (r.olderSkipped) this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + r.olderSkipped;
       if (r.rejects.length) await withRetry(() => storeRejects(ctx.pool, ctx.userId, ctx.ingestionId, r.rejects));
       this.opts.observer?.batchWritten?.(table, r);
-    });
+    }, batch.bytes);
   }
 
   private async flushRejects(): Promise<void> {

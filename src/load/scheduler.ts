@@ -9,7 +9,9 @@
  * (heart rate, routes) are disjoint and COPY in parallel, keeping PostgreSQL busy on more than
  * one core; batches of different tables never wait for each other.
  *
- * The reader awaits `waitForRoom` so parsed batches never pile up in memory.
+ * The reader awaits `waitForRoom` so parsed batches never pile up in memory: at most
+ * `maxPending` batches, and no more once they hold `maxPendingBytes` of rows (one batch always
+ * may go, however large).
  */
 
 /** A batch's time span, epoch ms, both ends included. */
@@ -26,6 +28,7 @@ interface Entry {
 export class BatchScheduler {
   private running = 0;
   private pending = 0;
+  private pendingBytes = 0;
   private readonly slots: (() => void)[] = [];
   private readonly roomWaiters: (() => void)[] = [];
   /** Per lane, the batches submitted and not finished yet, in submission order. */
@@ -36,14 +39,16 @@ export class BatchScheduler {
   constructor(
     private readonly concurrency: number,
     private readonly maxPending: number,
+    private readonly maxPendingBytes = Infinity,
   ) {}
 
   get failed(): unknown {
     return this.error;
   }
 
-  submit(lane: string, span: Span, job: () => Promise<void>): void {
+  submit(lane: string, span: Span, job: () => Promise<void>, bytes = 0): void {
     this.pending++;
+    this.pendingBytes += bytes;
     const entries = this.inFlight.get(lane) ?? [];
     this.inFlight.set(lane, entries);
     const before = entries.filter((e) => e.span.min <= span.max && span.min <= e.span.max).map((e) => e.done);
@@ -64,13 +69,14 @@ export class BatchScheduler {
       entries.splice(entries.indexOf(entry), 1);
       this.all.delete(tail);
       this.pending--;
+      this.pendingBytes -= bytes;
       this.roomWaiters.splice(0).forEach((w) => w());
     });
     this.all.add(tail);
   }
 
   async waitForRoom(): Promise<void> {
-    while (this.pending >= this.maxPending && !this.error) {
+    while ((this.pending >= this.maxPending || (this.pending > 0 && this.pendingBytes >= this.maxPendingBytes)) && !this.error) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
   }

@@ -53,6 +53,33 @@ describe('BatchScheduler', () => {
     await s.drain();
   });
 
+  it('makes the reader wait once the pending batches hold maxPendingBytes, but always lets one batch go', async () => {
+    const s = new BatchScheduler(1, 10, 100);
+    const log: string[] = [];
+    const a = gate(log, 'a');
+    const b = gate(log, 'b');
+    const c = gate(log, 'c');
+    let roomed = false;
+    s.submit('w', { min: 0, max: 1 }, a.job, 60);
+    await s.waitForRoom(); // 60 of 100 bytes: room
+    s.submit('w', { min: 2, max: 3 }, b.job, 60);
+    const room = s.waitForRoom().then(() => (roomed = true)); // 120 bytes pending: wait
+    await tick();
+    expect(roomed).toBe(false);
+    a.open();
+    await room; // a done: 60 bytes pending
+    expect(roomed).toBe(true);
+    b.open();
+    await s.drain();
+    await s.waitForRoom(); // nothing pending: room at once
+    s.submit('w', { min: 4, max: 5 }, c.job, 1000); // larger than the whole budget: still runs
+    await tick();
+    expect(log.at(-1)).toBe('c+');
+    c.open();
+    await s.drain();
+    expect(log).toEqual(['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
+  });
+
   it('never runs more than `concurrency` jobs, and drain rethrows the first failure', async () => {
     const s = new BatchScheduler(2, 10);
     const log: string[] = [];
