@@ -1,29 +1,29 @@
 /**
  * One input, start to end: bytes -> format reader -> typed records -> per-table batches -> COPY
- * -> summary. The only module that joins a reader (src/hae, src/apple, via src/records' contract)
- * to the loader (src/load). What happens after a run (metrics, cache) is ./after-import.ts.
+ * -> summary. The reading half (records -> batches, ./read-side.ts) and the writing half here
+ * (batches -> COPY, counts, the run's record) meet only through BatchSink; together they are
+ * the only modules joining a reader (src/hae, src/apple, via src/records' contract) to the
+ * loader (src/load). What happens after a run (metrics, cache) is ./after-import.ts.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { InputError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { isConnectionError, withRetry } from '../db/client.js';
 import { ensureUser } from '../db/users.js';
 import type { InputSource } from '../input/open-input.js';
-import { TableBatch } from '../load/batch.js';
+import type { FinishedBatch } from '../load/batch.js';
 import { finishIngestion, releaseLease, setAsOf, startIngestion, type AsOf, type IngestionRef } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { storeRejects, type Reject } from '../load/rejects.js';
 import { buildRouteLines } from '../load/route-lines.js';
 import { BatchScheduler } from '../load/scheduler.js';
-import { TABLE_NAMES, TABLES } from '../load/tables.js';
+import { TABLE_NAMES } from '../load/tables.js';
 import { deleteWorkouts, StoredWorkouts } from '../load/workout-moves.js';
 import { writeBatch, type WriteContext, type WriteResult } from '../load/writer.js';
-import { latestRecordMs, recordProblem } from '../records/admissible.js';
-import type { HealthRecord, RecordKind } from '../records/model.js';
-import type { ReaderBatch, RecordReader } from '../records/reader.js';
 import { asOfBeforeReading } from './as-of.js';
 import { detectReader, type ReaderFactory } from './detect.js';
-import { statusOf, totalsOf, type ImportFailure, type ImportSummary } from './summary.js';
+import { ReadSide, SinkFailure, type BatchSink, type Failure, type ReadEnd, type StopReason } from './read-side.js';
+import { statusOf, totalsOf, type ImportSummary } from './summary.js';
 
 export interface ImportProgress {
   source: string;
@@ -81,17 +81,8 @@ export const DEFAULT_BATCH_ROWS = 25_000;
  * bench/README.md). Each stream holds at most two batches in memory.
  */
 export const DEFAULT_CONCURRENCY = 3;
-/** A batch is also sent once its COPY text reaches this size (a few workouts carry big JSON). */
-const BATCH_BYTES = 8 << 20;
 /** Batches submitted and not yet written hold at most about this much (BatchScheduler). */
 const MAX_PENDING_BYTES = 24 << 20;
-/**
- * Rejects are stored in groups of this many, or sooner once their raw texts reach
- * REJECT_CHARS_PER_WRITE (a rejected workout's text can be 64 K characters: a thousand of them
- * would fill the heap), and at the end.
- */
-const REJECTS_PER_WRITE = 1000;
-const REJECT_CHARS_PER_WRITE = 2 << 20;
 const PROGRESS_EVERY_MS = 250;
 
 /**
@@ -111,10 +102,9 @@ export async function importSource(src: InputSource, opts: ImportOptions): Promi
     // The database went away before the run could even be recorded: nothing was read or stored.
     return new ImportRun(src, opts, null).finish(null, databaseFailure(err));
   }
-  const reader = (opts.reader ?? detectReader)(run.meter.wrap(src.open()), src, { maxElementBytes: opts.maxElementBytes });
-  const inputFailure = await run.readAll(reader);
-  const writeFailure = await run.finishWrites();
-  return run.finish(reader, inputFailure ?? writeFailure);
+  const read = await run.read();
+  const writeFailure = await run.finishWrites(read.routed);
+  return run.finish(read, read.failure ?? writeFailure);
 }
 
 /** Counts and hashes the bytes on their way to the reader. */
@@ -133,44 +123,25 @@ class Meter {
   }
 }
 
-/** Thrown out of the read loop when storing rejects failed: told apart from the input breaking. */
-class RejectsNotStored extends Error {
-  constructor(override readonly cause: unknown) {
-    super(errorMessage(cause));
-  }
-}
-
 function databaseFailure(err: unknown): Failure {
   const what = isConnectionError(err) ? 'database unavailable' : 'database write failed';
   return { kind: 'database', message: `${what}: ${errorMessage(err)}`, offset: null };
 }
 
-interface Failure {
-  kind: Exclude<ImportFailure, null>;
-  message: string;
-  offset: number | null;
-}
-
-/** The state of one import while it runs; `ctx` is null for a dry run. */
-class ImportRun {
+/**
+ * The state of one import while it runs; `ctx` is null for a dry run. It is the writing half,
+ * and the BatchSink of the reading half (./read-side.ts).
+ */
+class ImportRun implements BatchSink {
   readonly meter = new Meter();
   private readonly started = Date.now();
   private readonly tables: Record<string, Counts> = {};
-  private readonly batches = new Map<RecordKind, TableBatch>();
   private readonly scheduler: BatchScheduler;
-  private readonly batchRows: number;
   private readonly dryValid: Record<string, number> = {};
-  private readonly flagged: string[] = [];
-  private readonly routedWorkouts = new Set<string>();
-  private readonly newest = new Map<string, number>();
   private readonly olderSkipped: Record<string, number> = {};
   private readonly moved: string[] = [];
   /** Read when the first v2 workout arrives (load/workout-moves.ts). */
   private storedWorkouts: StoredWorkouts | null = null;
-  private pendingRejects: Reject[] = [];
-  private pendingRejectChars = 0;
-  /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
-  private readonly latest = latestRecordMs();
   private records = 0;
   private lastProgress = 0;
 
@@ -191,137 +162,75 @@ class ImportRun {
   ) {
     const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
     this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2, MAX_PENDING_BYTES);
-    this.batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   }
 
-  /** Feeds every record to its table's batch; returns the input's failure, if it broke. */
-  async readAll(reader: RecordReader): Promise<Failure | null> {
-    try {
-      for await (const read of reader.batches) {
-        await this.takeExportDate(reader);
-        await this.take(read);
-        if (this.scheduler.failed) break;
-        if (this.opts.signal?.aborted) return this.interrupted();
-        this.reportProgress();
-        await yieldToIo();
-      }
-      return null;
-    } catch (err) {
-      if (this.opts.signal?.aborted) return this.interrupted();
-      // Storing a group of rejects failed: the database, not the input.
-      if (err instanceof RejectsNotStored) return databaseFailure(err.cause);
-      // The input broke: what was complete before the break is still loaded and reported.
-      if (err instanceof InputError && err.offset !== null) return { kind: 'input', message: err.message, offset: err.offset };
-      return { kind: 'read', message: `cannot read input: ${errorMessage(err)}`, offset: this.meter.bytes };
-    }
+  /** Reads the whole input; batches are written as they come. */
+  async read(): Promise<ReadEnd> {
+    const reader = (this.opts.reader ?? detectReader)(this.meter.wrap(this.src.open()), this.src, { maxElementBytes: this.opts.maxElementBytes });
+    const end = await new ReadSide({ batchRows: this.opts.batchRows ?? DEFAULT_BATCH_ROWS }, this).readAll(reader);
+    const f = end.failure;
+    if (f?.kind === 'read' && f.offset === null) f.offset = this.meter.bytes;
+    if (f?.kind === 'interrupted') f.message = `interrupted by ${String(this.opts.signal?.reason ?? 'a signal')}`;
+    return end;
+  }
+
+  stopped(): StopReason | null {
+    if (this.scheduler.failed) return 'failed';
+    return this.opts.signal?.aborted ? 'interrupted' : null;
   }
 
   /**
    * The export's own date, once the reader has read it (before its first record), replaces an
    * "as of" guessed from the name or mtime; an explicit `asOf` option is kept.
    */
-  private async takeExportDate(reader: RecordReader): Promise<void> {
-    const at = reader.stats.exportedAt;
+  async exportDate(at: number): Promise<void> {
     const ing = this.ingestion;
-    if (at === undefined || !this.ctx || !ing || ing.asOf.source === 'option' || ing.asOf.source === 'content') return;
+    if (!this.ctx || !ing || ing.asOf.source === 'option' || ing.asOf.source === 'content') return;
     ing.asOf = { at, source: 'content' };
     this.ctx.asOf = at;
-    await setAsOf(this.ctx.pool, ing, this.ctx.userId, ing.asOf);
+    await this.database(() => setAsOf(this.ctx!.pool, ing, this.ctx!.userId, ing.asOf));
   }
 
   /**
    * v2 workouts (own id) stored at another start: their earlier row and series are deleted
-   * before anything of this batch is written, so the corrected workout replaces them. HAE emits
-   * a workout before its series, in the same reader batch. When the stored one comes from a
-   * newer export, the incoming workout and its series are skipped instead (returned).
+   * before anything of this batch is written, so the corrected workout replaces them. When the
+   * stored one comes from a newer export, the incoming workout and its series are skipped
+   * instead (returned).
    */
-  private async settleMovedWorkouts(records: HealthRecord[]): Promise<Set<string> | null> {
+  async workoutsToSkip(incoming: Map<string, number>): Promise<string[]> {
     const ctx = this.ctx;
-    if (!ctx) return null;
-    let incoming: Map<string, number> | null = null;
-    for (const r of records) if (r.kind === 'workout' && !r.idDerived) (incoming ??= new Map()).set(r.workoutId, r.time);
-    if (incoming === null) return null;
-    const m = await (this.storedWorkouts ??= new StoredWorkouts(ctx.pool, ctx.userId)).moves(incoming, ctx.asOf);
-    if (m.replace.length) {
-      await deleteWorkouts(ctx.pool, ctx.userId, m.replace);
-      await this.storedWorkouts.forget(m.replace);
-      this.moved.push(...m.replace);
-    }
-    return m.keepStored.length ? new Set(m.keepStored) : null;
+    if (!ctx) return [];
+    return this.database(async () => {
+      const m = await (this.storedWorkouts ??= new StoredWorkouts(ctx.pool, ctx.userId)).moves(incoming, ctx.asOf);
+      if (m.replace.length) {
+        await deleteWorkouts(ctx.pool, ctx.userId, m.replace);
+        await this.storedWorkouts.forget(m.replace);
+        this.moved.push(...m.replace);
+      }
+      return m.keepStored;
+    });
   }
 
-  private async take(read: ReaderBatch): Promise<void> {
-    const keepStored = await this.settleMovedWorkouts(read.records);
-    const checked = read.checked === true;
-    for (const rec of read.records) {
-      if (keepStored !== null && ownedBy(rec, keepStored)) {
-        // Unchanged: the stored workout is from a newer export (the five counts still reconcile).
-        const table = TABLES[rec.kind].table;
-        const c = this.countsFor(table);
-        c.read++;
-        c.unchanged++;
-        this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + 1;
-        continue;
-      }
-      // The readers check records where they know their place in the input; this is for a
-      // batch they did not check (a record with unstorable text must never reach COPY).
-      const why = checked ? null : recordProblem(rec, this.latest);
-      if (why !== null) {
-        this.rejectUnplaced(rec, why);
-        continue;
-      }
-      let batch = this.batches.get(rec.kind);
-      if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
-      const refused = batch.add(rec);
-      if (refused !== null) {
-        this.rejectUnplaced(rec, `not stored: ${refused}`);
-        continue;
-      }
-      this.note(rec);
-      if (batch.size >= this.batchRows || batch.bytes >= BATCH_BYTES) {
-        this.submit(rec.kind);
-        await this.scheduler.waitForRoom();
-      }
-    }
-    for (const rj of read.rejects) {
-      const table = TABLES[rj.kind].table;
-      const c = this.countsFor(table);
+  unchangedOlder(table: string, n: number): void {
+    // Unchanged: the stored workout is from a newer export (the five counts still reconcile).
+    const c = this.countsFor(table);
+    c.read += n;
+    c.unchanged += n;
+    this.olderSkipped[table] = (this.olderSkipped[table] ?? 0) + n;
+  }
+
+  async rejects(list: Reject[]): Promise<void> {
+    for (const r of list) {
+      const c = this.countsFor(r.table!);
       c.read++;
       c.rejected++;
-      this.pendingRejects.push({ table, reason: rj.reason, jsonPath: rj.path, byteOffset: rj.byteOffset, raw: rj.raw });
-      this.pendingRejectChars += rj.raw?.length ?? 0;
     }
-    this.records += read.records.length + read.rejects.length;
-    if (this.pendingRejects.length >= REJECTS_PER_WRITE || this.pendingRejectChars >= REJECT_CHARS_PER_WRITE) await this.flushRejects();
+    if (!this.ctx) return;
+    const { pool, userId, ingestionId } = this.ctx;
+    await this.database(() => withRetry(() => storeRejects(pool, userId, ingestionId, list)));
   }
 
-  private rejectUnplaced(rec: HealthRecord, reason: string): void {
-    const table = TABLES[rec.kind].table;
-    const c = this.countsFor(table);
-    c.read++;
-    c.rejected++;
-    const raw = JSON.stringify(rec);
-    this.pendingRejects.push({ table, reason, jsonPath: null, byteOffset: null, raw });
-    this.pendingRejectChars += raw.length;
-  }
-
-  /** What the summary and the after-import step want to know beyond counts. */
-  private note(rec: HealthRecord): void {
-    if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) this.flagged.push(rec.workoutId);
-    else if (rec.kind === 'route_point') this.routedWorkouts.add(rec.workoutId);
-    const metric = rec.kind === 'quantity' ? rec.metric : rec.kind;
-    const prev = this.newest.get(metric);
-    if (prev === undefined || rec.time > prev) this.newest.set(metric, rec.time);
-  }
-
-  private countsFor(table: string): Counts {
-    return (this.tables[table] ??= emptyCounts());
-  }
-
-  private submit(kind: RecordKind): void {
-    const batch = this.batches.get(kind);
-    if (!batch || batch.size === 0) return;
-    this.batches.delete(kind);
+  async batch(batch: FinishedBatch): Promise<void> {
     const table = batch.spec.table;
     const ctx = this.ctx;
     if (!ctx) {
@@ -337,53 +246,48 @@ class ImportRun {
       if (r.rejects.length) await withRetry(() => storeRejects(ctx.pool, ctx.userId, ctx.ingestionId, r.rejects));
       this.opts.observer?.batchWritten?.(table, r);
     }, batch.bytes);
+    await this.scheduler.waitForRoom();
   }
 
-  private async flushRejects(): Promise<void> {
-    if (!this.pendingRejects.length || !this.ctx) return;
-    const list = this.pendingRejects;
-    this.pendingRejects = [];
-    this.pendingRejectChars = 0;
-    const { pool, userId, ingestionId } = this.ctx;
-    await withRetry(() => storeRejects(pool, userId, ingestionId, list)).catch((err) => {
-      throw new RejectsNotStored(err);
-    });
-  }
-
-  private reportProgress(): void {
+  progress(records: number): void {
+    this.records = records;
     const now = Date.now();
     if (!this.opts.observer?.progress || now - this.lastProgress <= PROGRESS_EVERY_MS) return;
     this.lastProgress = now;
     const { src, meter } = this;
-    this.opts.observer.progress({ source: src.name, bytes: meter.bytes, sizeHint: src.sizeHint, records: this.records, elapsedMs: now - this.started });
+    this.opts.observer.progress({ source: src.name, bytes: meter.bytes, sizeHint: src.sizeHint, records, elapsedMs: now - this.started });
   }
 
-  private interrupted(): Failure {
-    return { kind: 'interrupted', message: `interrupted by ${String(this.opts.signal?.reason ?? 'a signal')}`, offset: null };
-  }
-
-  /**
-   * Sends the last partial batches (not when interrupted), waits for every write, stores the
-   * last rejects and route lines.
-   */
-  async finishWrites(): Promise<Failure | null> {
+  /** A database step the reading half waits for: its failure ends the read as a database failure. */
+  private async database<T>(step: () => Promise<T>): Promise<T> {
     try {
-      if (!this.scheduler.failed && !this.opts.signal?.aborted) for (const kind of [...this.batches.keys()]) this.submit(kind);
-      await this.scheduler.drain();
-      await this.flushRejects();
-      if (this.ctx) await buildRouteLines(this.ctx.pool, this.ctx.userId, [...this.routedWorkouts]);
-      return null;
+      return await step();
     } catch (err) {
-      return databaseFailure(err instanceof RejectsNotStored ? err.cause : err);
+      throw new SinkFailure(databaseFailure(err));
     }
   }
 
-  /** The summary, also recorded in the run's raw_ingestions row. */
-  async finish(reader: RecordReader | null, failure: Failure | null): Promise<ImportSummary> {
+  private countsFor(table: string): Counts {
+    return (this.tables[table] ??= emptyCounts());
+  }
+
+  /** Waits for every write, then builds the route lines of the workouts read with a route. */
+  async finishWrites(routed: string[]): Promise<Failure | null> {
+    try {
+      await this.scheduler.drain();
+      if (this.ctx) await buildRouteLines(this.ctx.pool, this.ctx.userId, routed);
+      return null;
+    } catch (err) {
+      return databaseFailure(err);
+    }
+  }
+
+/** The summary, also recorded in the run's raw_ingestions row. */
+  async finish(read: ReadEnd | null, failure: Failure | null): Promise<ImportSummary> {
     const { tables, ctx } = this;
     for (const t of TABLE_NAMES) if (tables[t] && tables[t].read === 0) delete tables[t];
     const totals = totalsOf(tables);
-    const metricNames = reader ? [...reader.stats.metrics] : [];
+    const metricNames = read?.metrics ?? [];
     if (failure?.kind === 'database' || failure?.kind === 'interrupted') failure.message += `; ${committedText(totals)}`;
     const summary: ImportSummary = {
       ingestionId: this.ingestion?.id ?? null,
@@ -399,16 +303,16 @@ class ImportRun {
       totals,
       unknownMetrics: metricNames.filter(([, known]) => !known).map(([name]) => name).sort(),
       metrics: metricNames.map(([name]) => name).sort(),
-      unknownKeys: reader?.stats.unknownKeys ?? [],
+      unknownKeys: read?.unknownKeys ?? [],
       error: failure === null ? null : failure.kind === 'input' || failure.kind === 'read' ? `${this.src.name}: ${failure.message}` : failure.message,
       errorOffset: failure?.offset ?? null,
-      workoutsFlagged: this.flagged,
+      workoutsFlagged: read?.flagged ?? [],
       workoutsMoved: this.moved,
       asOf: this.ingestion ? { at: new Date(this.ingestion.asOf.at).toISOString(), source: this.ingestion.asOf.source } : null,
       unchangedOlder: this.olderSkipped,
       valid: this.opts.dryRun ? this.dryValid : null,
     };
-    if (ctx && totals.inserted + totals.updated > 0) this.opts.observer?.newestRecords?.(this.newest);
+    if (ctx && read && totals.inserted + totals.updated > 0) this.opts.observer?.newestRecords?.(new Map(read.newest));
     if (ctx && this.ingestion) {
       const ingestion = this.ingestion;
       // Retried while the database comes back; when it does not, the run's lease ends with this
@@ -431,32 +335,8 @@ class ImportRun {
   }
 }
 
-/** True for a workout or one of its series whose workout id is in `ids`. */
-function ownedBy(rec: HealthRecord, ids: Set<string>): boolean {
-  switch (rec.kind) {
-    case 'workout':
-    case 'route_point':
-    case 'workout_heart_rate':
-    case 'workout_series':
-      return ids.has(rec.workoutId);
-    default:
-      return false;
-  }
-}
-
 /** For the one line a failed run prints: what stayed stored, and what to do. */
 export function committedText(totals: Counts): string {
   const stored = totals.inserted + totals.updated + totals.unchanged;
   return `${stored.toLocaleString('en-US')} of ${totals.read.toLocaleString('en-US')} records read were stored before that and are kept; running the same import again finishes the job`;
-}
-
-/**
- * Lets node handle what PostgreSQL sent meanwhile. Reading, parsing and batching otherwise run in
- * long synchronous stretches (the input stream has data buffered, so `for await` never waits
- * for I/O), and no reply is handled during them: a COPY starves, a transaction sits idle between
- * its statements. Measured on the 1 GB bench: event loop delay mean 12.9 -> 9.3 ms with this and
- * reader batches of 500 slices / 256 KiB (hae/scanner.ts), first import 57.0 -> 53.0 s.
- */
-function yieldToIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
