@@ -101,7 +101,7 @@ async function appleRecords(file: string, tokenizer: 'fast' | 'saxes'): Promise<
   const { appleReader } = await import('../src/apple/reader.js');
   let n = 0;
   // export.xml alone: route files are not read (the same for both tokenizers).
-  for await (const b of appleReader(chunks(file), undefined, tokenizer).batches) n += b.records.length + b.rejects.length;
+  for await (const b of appleReader(chunks(file), undefined, { tokenizer }).batches) n += b.records.length + b.rejects.length;
   return n;
 }
 

@@ -119,6 +119,8 @@ class ExportXmlParser {
   private treePath = '';
   private treeOffset = 0;
   private treeRaw = '';
+  /** Where the top-level element being read starts (byte offset). */
+  private topOffset = 0;
   private readonly counts = new Map<string, number>();
   private nRecords = 0;
   private readonly types = new Map<string, AppleType>();
@@ -127,6 +129,12 @@ class ExportXmlParser {
   constructor(
     private readonly stats: ReaderStats,
     tokenizer: XmlTokenizer,
+    /**
+     * Longest top-level element kept whole (a Record with its metadata, a Workout or Correlation
+     * with its children): over it the input fails. Without it, one Workout of a 256 MB upload's
+     * worth of children would become millions of objects in memory (serve sets it).
+     */
+    private readonly maxElementBytes: number,
   ) {
     const handlers = {
       open: (t: Tag) => this.open(t),
@@ -175,14 +183,25 @@ class ExportXmlParser {
     }
     switch (this.top) {
       case Top.Record:
+        this.checkSize();
         return this.openRecordChild(tag, d);
       case Top.Tree:
+        this.checkSize();
         return this.openTreeChild(tag, d);
     }
   }
 
+  /** Throws when the top-level element being kept has grown past maxElementBytes. */
+  private checkSize(): void {
+    if (this.feed.tagOffset() - this.topOffset <= this.maxElementBytes) return;
+    throw new InputError(`an element starting at byte ${this.topOffset} is larger than the limit of ${this.maxElementBytes} bytes`, {
+      offset: this.topOffset,
+    });
+  }
+
   private openTop(tag: Tag): void {
     const a = tag.attributes as Attrs;
+    this.topOffset = this.feed.tagOffset();
     switch (tag.name) {
       case 'Record': {
         const idx = this.nRecords++;
@@ -357,7 +376,7 @@ async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buff
 export function appleReader(
   input: AsyncIterable<Buffer>,
   src?: Pick<InputSource, 'siblings'>,
-  tokenizer: XmlTokenizer = 'fast',
+  opts: { tokenizer?: XmlTokenizer; maxElementBytes?: number } = {},
 ): RecordReader {
   const stats: ReaderStats = { metrics: new Map(), unknownKeys: [] };
   const siblings: SiblingFiles | undefined = src?.siblings;
@@ -445,7 +464,7 @@ export function appleReader(
   }
 
   async function* batches(): AsyncGenerator<ReaderBatch> {
-    const p = new ExportXmlParser(stats, tokenizer);
+    const p = new ExportXmlParser(stats, opts.tokenizer ?? 'fast', opts.maxElementBytes ?? Infinity);
     try {
       for await (const chunk of input) {
         for (let at = 0; at < chunk.length; at += PIECE) {

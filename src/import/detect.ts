@@ -13,7 +13,10 @@ export type ReaderFactory = (input: AsyncIterable<Buffer>, src?: Pick<InputSourc
 
 /** What a reader may hold in memory at once. */
 export interface ReaderLimits {
-  /** Longest single element (HAE datapoint or workout) read whole; over it the input fails. */
+  /**
+   * Longest single element read whole (HAE datapoint or workout; Apple Record, Workout or
+   * Correlation with its children); over it the input fails.
+   */
   maxElementBytes?: number;
 }
 
@@ -81,7 +84,7 @@ export function detectReader(input: AsyncIterable<Buffer>, src?: Pick<InputSourc
       }
     }
     if (detectFormat(head) === 'apple-xml') {
-      inner = appleReader(whole(), src);
+      inner = appleReader(whole(), src, limits);
     } else {
       await src?.siblings?.close();
       inner = haeReader(whole(), limits);

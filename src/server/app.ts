@@ -65,8 +65,9 @@ export interface ServerOptions {
    */
   prefetchBytes?: number;
   /**
-   * Longest single element (datapoint, workout) of an upload read whole: a 400 beyond it. The
-   * app's uploads hold days to weeks; a 10-hour workout route is ~5 MB. Default 16 MiB.
+   * Longest single element (datapoint, workout; in Apple XML a Record or Workout with its
+   * children) of an upload read whole: a 400 beyond it. The app's uploads hold days to weeks;
+   * a 10-hour workout route is ~5 MB. Default 16 MiB.
    */
   maxElementBytes?: number;
   batchRows?: number;

@@ -15,7 +15,7 @@ async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, toke
     const buf = Buffer.from(text as string);
     for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk);
   }
-  const r = appleReader(typeof text === 'string' ? gen() : text, undefined, tokenizer);
+  const r = appleReader(typeof text === 'string' ? gen() : text, undefined, { tokenizer });
   const records: HealthRecord[] = [];
   const rejects: ReaderReject[] = [];
   let error: (Error & { offset?: number }) | null = null;

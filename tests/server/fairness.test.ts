@@ -109,4 +109,18 @@ describe('serve fairness', () => {
     expect(r.json.error).toMatch(/larger than the limit of 4194304 bytes/);
     expect((await request(base, '/health')).status).toBe(200);
   });
+
+  it('the same for Apple Health XML (read by content, whatever the Content-Type): one Workout of two million events; the record before it is stored', async () => {
+    const before = `<Record type="HKQuantityTypeIdentifierStepCount" sourceName="bomb-before" unit="count" startDate="2024-01-01 08:00:00 +0000" endDate="2024-01-01 08:01:00 +0000" value="12"/>`;
+    const children = '<WorkoutEvent type="HKWorkoutEventTypePause"/>'.repeat(2_000_000);
+    const workout = `<Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" sourceName="bomb" startDate="2024-01-02 08:00:00 +0000" endDate="2024-01-02 08:30:00 +0000">${children}</Workout>`;
+    const body = gzipSync(`<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">${before}${workout}</HealthData>`);
+    expect(body.length).toBeLessThan(1 << 20);
+    const r = await request(base, INGEST, { method: 'POST', headers: { ...headers('fast'), 'Content-Encoding': 'gzip' }, body });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/an element starting at byte \d+ is larger than the limit of 4194304 bytes/);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM activity_metrics WHERE source = 'bomb-before'`);
+    expect(rows[0].n).toBe(1);
+    expect((await request(base, '/health')).status).toBe(200);
+  });
 });
