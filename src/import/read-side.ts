@@ -41,9 +41,11 @@ export interface BatchSink {
   workoutsToSkip(incoming: Map<string, number>): Promise<string[]>;
   /** A batch to write; resolves when there is room to build the next. */
   batch(batch: FinishedBatch): Promise<void>;
+  /** Records that cannot be stored, with why, in groups. */
   rejects(list: Reject[]): Promise<void>;
   /** Records left as they are because their workout is stored from a newer export. */
   unchangedOlder(table: string, n: number): void;
+  /** Records read so far, after each reader batch. */
   progress(records: number): void;
   /** Set once reading must stop. */
   stopped(): StopReason | null;
@@ -77,8 +79,6 @@ const BATCH_BYTES = 8 << 20;
  */
 const REJECTS_PER_WRITE = 1000;
 const REJECT_CHARS_PER_WRITE = 2 << 20;
-/** How often progress is told. */
-const PROGRESS_EVERY_MS = 100;
 
 export class ReadSide {
   private readonly batches = new Map<RecordKind, TableBatch>();
@@ -90,7 +90,6 @@ export class ReadSide {
   /** Records later than this are refused (src/records/admissible.ts), fixed at the start. */
   private readonly latest = latestRecordMs();
   private records = 0;
-  private lastProgress = 0;
   private exportDateTold = false;
 
   constructor(
@@ -128,7 +127,7 @@ export class ReadSide {
         await this.tellExportDate(reader);
         await this.take(read);
         if (this.sink.stopped() !== null) break;
-        this.tellProgress();
+        this.sink.progress(this.records);
         await yieldToIo();
       }
       return null;
@@ -227,13 +226,6 @@ export class ReadSide {
     this.pendingRejects = [];
     this.pendingRejectChars = 0;
     await this.sink.rejects(list);
-  }
-
-  private tellProgress(): void {
-    const now = Date.now();
-    if (now - this.lastProgress < PROGRESS_EVERY_MS) return;
-    this.lastProgress = now;
-    this.sink.progress(this.records);
   }
 }
 

@@ -142,7 +142,6 @@ class ImportRun implements BatchSink {
   private readonly moved: string[] = [];
   /** Read when the first v2 workout arrives (load/workout-moves.ts). */
   private storedWorkouts: StoredWorkouts | null = null;
-  private records = 0;
   private lastProgress = 0;
 
   static async start(src: InputSource, opts: ImportOptions, pool: pg.Pool): Promise<ImportRun> {
@@ -250,7 +249,6 @@ class ImportRun implements BatchSink {
   }
 
   progress(records: number): void {
-    this.records = records;
     const now = Date.now();
     if (!this.opts.observer?.progress || now - this.lastProgress <= PROGRESS_EVERY_MS) return;
     this.lastProgress = now;
