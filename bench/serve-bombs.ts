@@ -1,5 +1,5 @@
 /**
- * npm run bench:bombs [-- --clients 8 --size 2MB --kind string|spaces|records]
+ * npm run bench:bombs [-- --clients 8 --size 2MB --kind string|spaces|records|workout]
  *
  * Not a test. Starts `healthexport serve` (the built CLI, its own process) against DATABASE_URL,
  * then posts N gzip "bombs" at once (each from its own user and key): bodies of --size compressed
@@ -9,6 +9,8 @@
  *   string   one datapoint whose source is a giant string (the reader must hold an element whole)
  *   spaces   whitespace between two datapoints
  *   records  the same datapoint repeated (all distinct times: real work for the writer)
+ *   workout  Apple Health XML (read by content, whatever the Content-Type): one Workout whose
+ *            children (WorkoutEvent) never end, each a small object if the reader kept them
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/he_bombs npm run bench:bombs
  */
@@ -39,8 +41,12 @@ function bomb(target: number): Buffer {
   const head =
     kind === 'string'
       ? '{"data":{"metrics":[{"name":"step_count","units":"count","data":[{"date":"2024-01-01 00:00:00 +0000","qty":1,"source":"'
-      : '{"data":{"metrics":[{"name":"step_count","units":"count","data":[';
-  const unit = kind === 'string' ? 'A'.repeat(1 << 20) : kind === 'spaces' ? ' '.repeat(1 << 20) : '';
+      : kind === 'workout'
+        ? '<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US"><Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" sourceName="W" startDate="2024-01-02 08:00:00 +0000" endDate="2024-01-02 08:30:00 +0000">'
+        : '{"data":{"metrics":[{"name":"step_count","units":"count","data":[';
+  const event = '<WorkoutEvent type="HKWorkoutEventTypePause"/>';
+  const unit =
+    kind === 'string' ? 'A'.repeat(1 << 20) : kind === 'spaces' ? ' '.repeat(1 << 20) : kind === 'workout' ? event.repeat(Math.floor((1 << 20) / event.length)) : '';
   const parts: Buffer[] = [Buffer.from(head)];
   if (kind === 'records') {
     const t0 = Date.UTC(2024, 0, 1);
@@ -54,7 +60,7 @@ function bomb(target: number): Buffer {
     for (let n = Math.ceil(target / per); n > 0; n--) parts.push(mib);
     if (kind === 'spaces') parts.splice(1, 0, Buffer.from('{"date":"2024-01-01 00:00:00 +0000","qty":1,"source":"W"},'));
   }
-  parts.push(Buffer.from(kind === 'string' ? '"}]}]}}' : kind === 'spaces' ? '{"date":"2024-01-02 00:00:00 +0000","qty":1,"source":"W"}]}]}}' : ']}]}}'));
+  parts.push(Buffer.from(kind === 'workout' ? '</Workout></HealthData>' : kind === 'string' ? '"}]}]}}' : kind === 'spaces' ? '{"date":"2024-01-02 00:00:00 +0000","qty":1,"source":"W"}]}]}}' : ']}]}}'));
   return gzipSync(Buffer.concat(parts), { level: constants.Z_BEST_COMPRESSION });
 }
 

@@ -10,12 +10,12 @@ import { appleReader, type XmlTokenizer } from '../../src/apple/reader.js';
 import type { HealthRecord } from '../../src/records/model.js';
 import type { ReaderReject } from '../../src/records/reader.js';
 
-async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, tokenizer: XmlTokenizer = 'fast') {
+async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, tokenizer: XmlTokenizer = 'fast', maxElementBytes?: number) {
   async function* gen() {
     const buf = Buffer.from(text as string);
     for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk);
   }
-  const r = appleReader(typeof text === 'string' ? gen() : text, undefined, { tokenizer });
+  const r = appleReader(typeof text === 'string' ? gen() : text, undefined, { tokenizer, maxElementBytes });
   const records: HealthRecord[] = [];
   const rejects: ReaderReject[] = [];
   let error: (Error & { offset?: number }) | null = null;
@@ -31,6 +31,27 @@ async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, toke
 }
 
 describe('appleReader', () => {
+  it('with an element limit, fails at a Workout or Record that holds too much, children counted besides their bytes', async () => {
+    const record = (source: string, children = '') =>
+      `<Record type="HKQuantityTypeIdentifierStepCount" sourceName="${source}" unit="count" startDate="2024-01-01 08:00:00 +0000" endDate="2024-01-01 08:01:00 +0000" value="12"${children ? `>${children}</Record>` : '/>'}`;
+    const workout = (events: number) =>
+      `<Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" sourceName="W" startDate="2024-01-02 08:00:00 +0000" endDate="2024-01-02 08:30:00 +0000">${'<WorkoutEvent type="HKWorkoutEventTypePause"/>'.repeat(events)}</Workout>`;
+    const doc = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">${record('before')}${body}</HealthData>`;
+    // 100 events: 4.6 KB of bytes + 12.8 KB counted for the children, under 64 KB.
+    const small = await readAll(doc(workout(100)), 4096, 'fast', 64_000);
+    expect(small.error).toBeNull();
+    expect(small.records.map((r) => r.kind)).toEqual(['quantity', 'workout']);
+    // 400 events: 18 KB of bytes, but 51 KB more counted for the children.
+    const many = await readAll(doc(workout(400)), 4096, 'fast', 64_000);
+    expect(many.error?.message).toMatch(/^an element starting at byte \d+ is larger than the limit of 64000 bytes$/);
+    expect(many.error?.offset).toBe(doc('').indexOf('</HealthData>'));
+    expect(many.records.map((r) => r.kind)).toEqual(['quantity']);
+    // The same for a Record's metadata; without a limit (the CLI) both are read.
+    const meta = record('meta', '<MetadataEntry key="k" value="v"/>'.repeat(600));
+    expect((await readAll(doc(meta), 4096, 'fast', 64_000)).error?.message).toMatch(/larger than the limit of 64000 bytes/);
+    expect((await readAll(doc(meta + workout(400)), 4096)).records.map((r) => r.kind)).toEqual(['quantity', 'quantity', 'workout']);
+  });
+
   it('gives the same records and byte offsets whatever the chunking (multi-byte sources included)', async () => {
     const at = (needle: string) => Buffer.byteLength(BAD_XML.slice(0, BAD_XML.lastIndexOf('<', BAD_XML.indexOf(needle))));
     const expected = [at('value="abc"'), at('startDate="yesterday"'), at('value="900"'), at('HKWorkoutActivityTypeWalking')];
