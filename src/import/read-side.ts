@@ -5,7 +5,7 @@
  * it asks the sink.
  */
 import { InputError, errorMessage } from '../errors.js';
-import { TableBatch, type FinishedBatch } from '../load/batch.js';
+import { TableBatch } from '../load/batch.js';
 import type { Reject } from '../load/rejects.js';
 import { TABLES } from '../load/tables.js';
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
@@ -40,7 +40,7 @@ export interface BatchSink {
    */
   workoutsToSkip(incoming: Map<string, number>): Promise<string[]>;
   /** A batch to write; resolves when there is room to build the next. */
-  batch(batch: FinishedBatch): Promise<void>;
+  batch(batch: TableBatch): Promise<void>;
   /** Records that cannot be stored, with why, in groups. */
   rejects(list: Reject[]): Promise<void>;
   /** Records left as they are because their workout is stored from a newer export. */

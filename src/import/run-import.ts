@@ -11,7 +11,7 @@ import { errorMessage } from '../errors.js';
 import { isConnectionError, withRetry } from '../db/client.js';
 import { ensureUser } from '../db/users.js';
 import type { InputSource } from '../input/open-input.js';
-import type { FinishedBatch } from '../load/batch.js';
+import type { TableBatch } from '../load/batch.js';
 import { finishIngestion, releaseLease, setAsOf, startIngestion, type AsOf, type IngestionRef } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { storeRejects, type Reject } from '../load/rejects.js';
@@ -229,7 +229,7 @@ class ImportRun implements BatchSink {
     await this.database(() => withRetry(() => storeRejects(pool, userId, ingestionId, list)));
   }
 
-  async batch(batch: FinishedBatch): Promise<void> {
+  async batch(batch: TableBatch): Promise<void> {
     const table = batch.spec.table;
     const ctx = this.ctx;
     if (!ctx) {

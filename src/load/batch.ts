@@ -142,22 +142,7 @@ function copyEscape(v: string, type: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
-/** What the writer needs of a batch (load/writer.ts). */
-export interface FinishedBatch {
-  readonly spec: TableSpec;
-  readonly rows: CopyRows;
-  /** Records read into it, including the duplicates resolved in memory. */
-  readonly read: number;
-  readonly dupUnchanged: number;
-  readonly dupUpdated: number;
-  readonly minTime: number;
-  readonly maxTime: number;
-  /** Bytes of binary rows held. */
-  readonly bytes: number;
-  months(): number[];
-}
-
-export class TableBatch implements FinishedBatch {
+export class TableBatch {
   private readonly w = new RowWriter();
   /**
    * Where row i lies in the writer's chunks. Typed arrays, outside the JS heap: a batch lives

@@ -1,6 +1,6 @@
 /**
- * Writes one batch of rows (load/batch.ts) in one transaction and says what became of each row.
- * Rows go as binary COPY (db/copy-binary.ts): PostgreSQL parses no text, node builds no strings.
+ * Writes one TableBatch in one transaction and says what became of each row. Rows go as binary
+ * COPY (db/copy-binary.ts): PostgreSQL parses no text, node builds no strings.
  *
  * Two paths:
  * - direct: when every month the batch touches held no rows of this user when the import first
@@ -22,7 +22,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction, isConnectionError, withRetry as retry } from '../db/client.js';
 import { ensureMonths, monthKey, monthKeyToDate } from '../db/partitions.js';
 import { addCopiedQuarters, quartersOfCopy, refreshAfterMerge, type CopiedQuarters, type SourceRankCache } from '../rollups/maintain.js';
-import type { CopyRows, FinishedBatch } from './batch.js';
+import type { CopyRows, TableBatch } from './batch.js';
 import { int8Field, uuidField } from '../db/copy-binary.js';
 import type { Counts } from './outcome.js';
 import type { Reject } from './rejects.js';
@@ -214,7 +214,7 @@ async function writeStaging(
 
 const withRetry = <T>(fn: () => Promise<T>, maxRetries: number) => retry(fn, maxRetries, isTransient);
 
-export async function writeBatch(ctx: WriteContext, batch: FinishedBatch): Promise<WriteResult> {
+export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<WriteResult> {
   const spec = batch.spec;
   const retries = ctx.maxRetries ?? 5;
   const months = batch.months();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import type { FinishedBatch } from '../../src/load/batch.js';
+import type { TableBatch } from '../../src/load/batch.js';
 import type { Reject } from '../../src/load/rejects.js';
 import { ReadSide, SinkFailure, type BatchSink, type StopReason } from '../../src/import/read-side.js';
 import type { HeartRateRecord } from '../../src/records/model.js';
@@ -36,7 +36,7 @@ function reader(batches: number, per: number, end?: Error, onBatch?: (i: number)
 }
 
 class RecordingSink implements BatchSink {
-  batches: FinishedBatch[] = [];
+  batches: TableBatch[] = [];
   rejected: Reject[] = [];
   stop: StopReason | null = null;
   /** While set, batch() waits for it (the writer has no room). */
@@ -45,7 +45,7 @@ class RecordingSink implements BatchSink {
   async workoutsToSkip(): Promise<string[]> {
     return [];
   }
-  async batch(b: FinishedBatch): Promise<void> {
+  async batch(b: TableBatch): Promise<void> {
     this.batches.push(b);
     if (this.gate) await this.gate;
   }
