@@ -27,17 +27,27 @@ export function mapEvent(section: string, value: unknown, out: MapResult): void 
   // The element's own id when it has one; else a hash of its JSON text (key order as parsed,
   // so the same element in a later export gets the same key).
   const eventKey = typeof id === 'string' && id.length > 0 ? id : sha1Hex32(JSON.stringify(value));
-  const source = value.source;
   const r: EventRecord = {
     kind: 'event',
     section,
     time,
     endTime,
     eventKey,
-    source: typeof source === 'string' ? source : '',
+    source: sourceName(value.source),
     data: value,
   };
   out.records.push(r);
+}
+
+/**
+ * The source as text. Mostly a string, but real heartRateNotifications carry an object with a
+ * `name` (`"source": {"name": "Apple Watch"}`, Lybron/health-auto-export#68); the element keeps
+ * it whole either way.
+ */
+function sourceName(source: unknown): string {
+  if (typeof source === 'string') return source;
+  if (isObj(source) && typeof source.name === 'string') return source.name;
+  return '';
 }
 
 function firstDate(o: Obj, fields: readonly string[]): number | null {

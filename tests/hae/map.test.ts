@@ -792,6 +792,21 @@ describe('other sections → EventRecord', () => {
     expect(r2).toMatchObject({ endTime: null });
   });
 
+  it('the source from a string, or from the name of an object (real heart rate notifications), else empty; the element kept whole', () => {
+    const el = {
+      heartNotification: 'high_heart_rate_notification',
+      start: '2024-01-15 08:30:00 -0800',
+      end: '2024-01-15 08:40:00 -0800',
+      threshold: { qty: 120, units: 'count/min' },
+      heartRateData: [{ date: '2024-01-15 08:31:00 -0800', qty: 124 }],
+      source: { name: 'Jane’s Apple Watch' },
+    };
+    expect(only(mapSlice('heartRateNotifications', undefined, undefined, el))).toMatchObject({ source: 'Jane’s Apple Watch', time: T0830_PST, data: el });
+    expect(only(mapSlice('heartRateNotifications', undefined, undefined, { ...el, source: 'Watch' }))).toMatchObject({ source: 'Watch' });
+    expect(only(mapSlice('heartRateNotifications', undefined, undefined, { ...el, source: { id: 7 } }))).toMatchObject({ source: '' });
+    expect(only(mapSlice('heartRateNotifications', undefined, undefined, { ...el, source: null }))).toMatchObject({ source: '' });
+  });
+
   it('an unknown section is mapped the same way', () => {
     const r = only(mapSlice('audiograms', undefined, undefined, { date: '2024-01-15 08:30:00 -0800', left: [20, 25] }));
     expect(r).toMatchObject({ kind: 'event', section: 'audiograms', time: T0830_PST });
