@@ -4,9 +4,10 @@
  * instructions and the DOCTYPE with its internal subset are skipped). No DOM, constant memory.
  * It looks only for what export.xml contains (multi-GB files of one-line elements): it reads
  * each piece of input as Latin-1 (one character per byte), finds tags with indexOf, and decodes
- * as UTF-8 only the names and values that hold non-ASCII bytes. Measured by `npm run bench:parsers` (210 MB export.xml, 2026-12-01, CPU time): bare
- * saxes takes 1.77x its time, saxes with the positions and byte offsets the reader needs
- * (xml-feed.ts) 2.08x; the Apple reader runs 1.70x faster on it than on saxes.
+ * as UTF-8 only the names and values that hold non-ASCII bytes. Measured by `npm run
+ * bench:parsers` (210 MB export.xml, 2026-12-01, CPU time): bare saxes takes 1.77x its time,
+ * saxes with the positions and byte offsets the reader needs (xml-feed.ts) 2.08x; the Apple
+ * reader runs 1.70x faster on it than on saxes.
  *
  * It checks what matters to an import: tags nest and close by name, attributes are `name="value"`
  * (or single-quoted) separated by whitespace, no `<` in a value, entities are the XML ones or
