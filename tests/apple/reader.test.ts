@@ -171,4 +171,33 @@ describe('appleReader', () => {
     const bad = new FastXml({ open() {}, close() {}, unread: () => unread });
     expect(() => bad.push(Buffer.from('<HealthData><Record device="a<b"/></HealthData>'))).toThrow(/< in the value of attribute device/);
   });
+
+  it('the fast tokenizer reads a buffer of several hundred KiB, which it decodes in pieces, as it reads small chunks', () => {
+    // ~330 KiB: tags and multi-byte characters fall across the pieces the tokenizer cuts inside
+    // one push; a broken tag far past the first piece must still be placed at its byte.
+    const recs = Array.from({ length: 5000 }, (_, i) => `<Record type="t${i % 7}" sourceName="Jane’s Watch ${i}" value="${i}"/>\n`);
+    const xml = Buffer.from(`<HealthData>\n${recs.join('')}<Record a="1" b=2/></HealthData>`);
+    expect(xml.length).toBeGreaterThan(300 * 1024);
+    const tokens = (piece: number) => {
+      const got: [string, number][] = [];
+      const f: FastXml = new FastXml({ open: (t) => got.push([t.attributes.sourceName ?? '', f.tagOffset()]), close() {} });
+      let err: (Error & { offset?: number }) | null = null;
+      try {
+        for (let i = 0; i < xml.length; i += piece) f.push(xml.subarray(i, i + piece));
+        f.end();
+      } catch (e) {
+        err = e as Error;
+      }
+      return { got, err };
+    };
+    const whole = tokens(xml.length);
+    expect(whole.got).toHaveLength(5001); // the root and every Record before the broken one
+    expect(whole.got[2000]).toEqual(['Jane’s Watch 1999', xml.indexOf('<Record type="t4" sourceName="Jane’s Watch 1999"')]);
+    expect(whole.err?.offset).toBe(xml.indexOf('b=2') + 2);
+    for (const piece of [1000, 65_537, 200_000]) {
+      const r = tokens(piece);
+      expect(r.got, `chunks of ${piece}`).toEqual(whole.got);
+      expect(r.err?.offset).toBe(whole.err?.offset);
+    }
+  });
 });
