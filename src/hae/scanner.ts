@@ -16,7 +16,6 @@
  * InputError — after every complete slice before the error point has been yielded.
  */
 import { Buffer } from 'node:buffer';
-import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
 
 export interface RecordSlice {
@@ -153,19 +152,21 @@ class Scanner {
   private vStart = 0;
   private vStartAbs = 0;
   /**
-   * Text of the value's bytes in earlier chunks, decoded as each chunk ends so that no chunk is
-   * retained (a split UTF-8 character waits in the decoder).
+   * The value's bytes in earlier chunks, copied as each chunk ends so that no chunk is retained,
+   * and decoded once, with the rest, when the value ends. Decoded piece by piece and joined, a
+   * multi-MB workout became a rope that JSON.parse copied flat again into fresh pages: 5 % of
+   * the CPU samples of a 210 MB dry run (perf, 2026-12-01); page faults 114k -> 96k without it.
    */
-  private head: string | null = null;
-  private readonly decoder = new StringDecoder('utf8');
+  private head: Buffer[] = [];
+  private headBytes = 0;
   private depth = 0;
   private stk = new Uint8Array(64);
   private inStr = false;
   private sawEscape = false;
 
   readonly maxBatchBytes: number;
-  /** Longest single value kept whole (UTF-16 units, ~bytes); Infinity: no limit. */
-  maxElementChars = Infinity;
+  /** Longest single value kept whole, in bytes; Infinity: no limit. */
+  maxElementBytes = Infinity;
 
   constructor(batchSize: number, maxBatchBytes: number, stats: ScanStats | undefined) {
     this.batchSize = batchSize;
@@ -189,12 +190,13 @@ class Scanner {
   endChunk(): void {
     const buf = this.buf;
     if (this.vm !== VM_NONE && (this.purpose !== P_SKIP || this.vm === VM_SCALAR)) {
-      const piece = this.decoder.write(buf.subarray(this.vStart, buf.length));
-      this.head = this.head === null ? piece : this.head + piece;
+      const piece = Buffer.from(buf.subarray(this.vStart, buf.length));
+      this.head.push(piece);
+      this.headBytes += piece.length;
       this.vStart = 0;
-      if (this.head.length > this.maxElementChars) {
+      if (this.headBytes > this.maxElementBytes) {
         // Memory stays bounded by configuration (serve), whatever a body expands to.
-        throw new InputError(`an element starting at byte ${this.vStartAbs} is larger than the limit of ${this.maxElementChars} bytes`, {
+        throw new InputError(`an element starting at byte ${this.vStartAbs} is larger than the limit of ${this.maxElementBytes} bytes`, {
           offset: this.vStartAbs,
         });
       }
@@ -503,10 +505,12 @@ class Scanner {
 
   private takeText(end: number): string {
     const buf = this.buf;
-    if (this.head === null) return utf8(buf, this.vStart, end);
-    const text = this.head + this.decoder.end(buf.subarray(0, end));
-    this.head = null;
-    return text;
+    if (this.head.length === 0) return utf8(buf, this.vStart, end);
+    this.head.push(buf.subarray(0, end));
+    const whole = Buffer.concat(this.head, this.headBytes + end);
+    this.head = [];
+    this.headBytes = 0;
+    return utf8(whole, 0, whole.length);
   }
 
   private takeString(end: number): string {
@@ -681,7 +685,7 @@ export async function* scanHae(
 ): AsyncGenerator<RecordSlice[]> {
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 500));
   const sc = new Scanner(batchSize, Math.max(1, opts.batchBytes ?? 1 << 18), opts.stats);
-  if (opts.maxElementBytes) sc.maxElementChars = opts.maxElementBytes;
+  if (opts.maxElementBytes) sc.maxElementBytes = opts.maxElementBytes;
   let failure: unknown;
   let failed = false;
   try {

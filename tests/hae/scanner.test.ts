@@ -346,6 +346,31 @@ describe('scanHae: offsets, strings and chunking', () => {
     expect(whole.slices[0].metricName).toBe('weird “name” 🫀');
   });
 
+  it('counts the element limit in bytes, across chunks, and reads a long value kept across many chunks', async () => {
+    const doc = (note: string) =>
+      Buffer.from(JSON.stringify({ data: { metrics: [{ name: 'step_count', units: 'count', data: [{ date: '2024-01-01 00:00:00 +0000', qty: 1, note }] }] } }));
+    const read = async (bytes: Buffer, maxElementBytes: number) => {
+      const got: RecordSlice[] = [];
+      try {
+        for await (const b of scanHae(chunked(bytes, 1000), { maxElementBytes })) got.push(...b);
+        return { got, error: null };
+      } catch (e) {
+        return { got, error: e as InputError };
+      }
+    };
+    // 3,000 characters of two bytes each: under a limit of 5,000 characters, over one of 5,000 bytes.
+    const wide = doc('é'.repeat(3000));
+    const over = await read(wide, 5000);
+    expect(over.error).toBeInstanceOf(InputError);
+    expect(over.error?.message).toMatch(/^an element starting at byte \d+ is larger than the limit of 5000 bytes/);
+    const ascii = await read(doc('e'.repeat(3000)), 5000);
+    expect(ascii.error).toBeNull();
+    // 40 chunks of one value, multi-byte characters cut between them, decoded once whole.
+    const long = await read(doc('’é🫀'.repeat(4000)), 1 << 20);
+    expect(long.error).toBeNull();
+    expect((JSON.parse(long.got[0].text) as { note: string }).note).toBe('’é🫀'.repeat(4000));
+  });
+
   it('tolerates empty chunks', async () => {
     const whole = await scan(bytes);
     async function* withEmpties(): AsyncGenerator<Buffer> {
