@@ -47,7 +47,8 @@ const BATCH = 1024;
  * BATCH records, so the import can hand node's event loop to PostgreSQL's replies between
  * batches (import/run-import.ts) as it does for HAE files. Measured on the 314 MB bench export
  * (2026-12-01): the same speed (node is the busy side of an Apple import, 17-19 CPU-s in
- * 17.5-18 s), peak RSS 280 -> 227 MB (against 4096 records per 1 MiB read chunk).
+ * 17.5-18 s), peak RSS 280 -> 227 MB (against 4096 records per 1 MiB read chunk). (FastXml
+ * decodes each piece in halves: see its MAX_PIECE.)
  */
 const PIECE = 128 * 1024;
 /** Deeper elements inside a Workout/Correlation are ignored (a hostile file cannot nest forever). */
