@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size 5GB] [--only 300MB,1GB] [--profile] [--hae-only] [--apple-size 300MB]
+ * npm run bench [-- --size 5GB] [--only 300MB,1GB] [--profile] [--hae-only] [--apple-size 300MB] [--apple-repeat 3]
  *                 [--naive-size 100MB | --no-naive] [--database-url postgres://...] [--dir /tmp/healthexport-bench]
  *                 [--db-prefix healthexport_bench] [--functions] [--keep-files] [--import-args "--concurrency 3"] [--no-copy]
  *
@@ -225,5 +225,13 @@ for (const f of generated) if (!flag('keep-files')) rmSync(f, { force: true });
 // The Apple Health export.xml path, in the same run.
 if (!flag('hae-only')) {
   const { appleBench } = await import('./apple-bench.js');
-  await appleBench({ size: parseSize(arg('apple-size', '300MB')), adminUrl, work, profile, functions: flag('functions'), dbName: benchDbName('apple') });
+  await appleBench({
+    size: parseSize(arg('apple-size', '300MB')),
+    adminUrl,
+    work,
+    profile,
+    functions: flag('functions'),
+    dbName: benchDbName('apple'),
+    repeat: Number(arg('apple-repeat', '3')),
+  });
 }
