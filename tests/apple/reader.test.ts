@@ -30,6 +30,17 @@ async function readAll(text: string | AsyncIterable<Buffer>, chunk: number, toke
   return { records, rejects, error, stats: r.stats };
 }
 
+/** Pushes `xml` into `f` in pieces of `piece` bytes, then ends it; the error it threw, if any. */
+function feed(f: FastXml, xml: Buffer, piece: number): (Error & { offset?: number }) | null {
+  try {
+    for (let i = 0; i < xml.length; i += piece) f.push(xml.subarray(i, i + piece));
+    f.end();
+    return null;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
 describe('appleReader', () => {
   it('with an element limit, fails at a Workout or Record that holds too much, children counted besides their bytes', async () => {
     const record = (source: string, children = '') =>
@@ -142,14 +153,7 @@ describe('appleReader', () => {
     const xml = Buffer.from('\ufeff<HealthData>\n<Record sourceName="Jane’s Watch" note="é&amp;’&#x2019;ü"/>\n<Record a="ö" b=1/></HealthData>');
     for (const piece of [1, 2, 5, xml.length]) {
       const got: Record<string, string>[] = [];
-      const g = new FastXml({ open: (t) => got.push(t.attributes), close() {} });
-      let err: (Error & { offset?: number }) | null = null;
-      try {
-        for (let i = 0; i < xml.length; i += piece) g.push(xml.subarray(i, i + piece));
-        g.end();
-      } catch (e) {
-        err = e as Error;
-      }
+      const err = feed(new FastXml({ open: (t) => got.push(t.attributes), close() {} }), xml, piece);
       expect(got.slice(0, 2), `pieces of ${piece}`).toEqual([{}, { sourceName: 'Jane’s Watch', note: 'é&’’ü' }]);
       expect(err?.message).toMatch(/\(line 3, column 17\): unquoted value of attribute b$/);
       expect(err?.offset).toBe(xml.indexOf('b=1') + 2);
@@ -181,14 +185,7 @@ describe('appleReader', () => {
     const tokens = (piece: number) => {
       const got: [string, number][] = [];
       const f: FastXml = new FastXml({ open: (t) => got.push([t.attributes.sourceName ?? '', f.tagOffset()]), close() {} });
-      let err: (Error & { offset?: number }) | null = null;
-      try {
-        for (let i = 0; i < xml.length; i += piece) f.push(xml.subarray(i, i + piece));
-        f.end();
-      } catch (e) {
-        err = e as Error;
-      }
-      return { got, err };
+      return { got, err: feed(f, xml, piece) };
     };
     const whole = tokens(xml.length);
     expect(whole.got).toHaveLength(5001); // the root and every Record before the broken one
