@@ -81,7 +81,14 @@ export async function createPartitionsAhead(
  * constraints come out the same; the same advisory lock, one per table (migration 0010), serialises
  * it with the SQL function while other tables' partitions are made at the same time.
  */
-export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<number>, known: Set<string>): Promise<number> {
+export async function ensureMonths(
+  db: pg.Pool,
+  table: string,
+  months: Iterable<number>,
+  known: Set<string>,
+  /** Gets the months whose partition did not exist when this call looked (it made them). */
+  made?: number[],
+): Promise<number> {
   // Batches of one table are written in parallel: a month another batch is creating right now
   // is waited for here rather than behind the advisory lock on a connection of its own.
   let creating = inFlight.get(known);
@@ -94,7 +101,9 @@ export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<
     const mine = createMonthsChunked(db, table, missing);
     for (const m of missing) creating.set(`${table}:${m}`, mine);
     try {
-      created = await mine;
+      const absent = await mine;
+      created = absent.length;
+      made?.push(...absent);
       for (const m of missing) known.add(`${table}:${m}`);
     } finally {
       for (const m of missing) creating.delete(`${table}:${m}`);
@@ -104,24 +113,25 @@ export async function ensureMonths(db: pg.Pool, table: string, months: Iterable<
   return created;
 }
 
-/** A year of months per transaction (see MONTHS_PER_TRANSACTION). */
-async function createMonthsChunked(db: pg.Pool, table: string, missing: number[]): Promise<number> {
-  let created = 0;
+/** A year of months per transaction (see MONTHS_PER_TRANSACTION); the months that had no partition. */
+async function createMonthsChunked(db: pg.Pool, table: string, missing: number[]): Promise<number[]> {
+  const absent: number[] = [];
   for (let i = 0; i < missing.length; i += MONTHS_PER_TRANSACTION) {
-    created += await createMonths(db, table, missing.slice(i, i + MONTHS_PER_TRANSACTION));
+    absent.push(...(await createMonths(db, table, missing.slice(i, i + MONTHS_PER_TRANSACTION))));
   }
-  return created;
+  return absent;
 }
 
 /** Creations under way, per `known` set (one per run): `${table}:${month}` -> the creation. */
-const inFlight = new WeakMap<Set<string>, Map<string, Promise<number>>>();
+const inFlight = new WeakMap<Set<string>, Map<string, Promise<unknown>>>();
 
-async function createMonths(db: pg.Pool, table: string, missing: number[]): Promise<number> {
-  const { rows } = await db.query(
-    `SELECT count(*)::int AS n FROM unnest($2::date[]) m WHERE to_regclass(quote_ident($1 || '_p' || to_char(m, 'YYYYMM'))) IS NULL`,
+/** Makes the partitions of `missing` that do not exist; returns the months that had none. */
+async function createMonths(db: pg.Pool, table: string, missing: number[]): Promise<number[]> {
+  const { rows } = await db.query<{ i: number }>(
+    `SELECT i::int FROM unnest($2::date[]) WITH ORDINALITY AS u(m, i) WHERE to_regclass(quote_ident($1 || '_p' || to_char(m, 'YYYYMM'))) IS NULL`,
     [table, missing.map(monthKeyToDate)],
   );
-  if (rows[0].n > 0) {
+  if (rows.length > 0) {
     const t = table.replace(/'/g, "''");
     await db.query(`DO $$
 DECLARE
@@ -146,7 +156,7 @@ BEGIN
   END LOOP;
 END $$`);
   }
-  return rows[0].n;
+  return rows.map((r) => missing[r.i - 1]);
 }
 
 /** Months since 1970-01 (UTC) of an epoch-ms instant: a cheap integer key for partition months (negative before 1970). */

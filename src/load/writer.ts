@@ -231,7 +231,12 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   let olderSkipped = 0;
   const rows = batch.rows;
   rows.stamp(int8Field(ctx.userId), uuidField(ctx.ingestionId));
-  await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions), retries);
+  const made: number[] = [];
+  await withRetry(() => ensureMonths(ctx.pool, spec.table, months, ctx.knownPartitions, made), retries);
+  // A partition made just now holds no rows of the user, so it is not probed. (Rows another run
+  // of the same user COPYs there meanwhile make this COPY fail on the key and fall back to
+  // staging, as a probe that came too early would.) At 5.37 GB the probes took 10 backend-s.
+  for (const m of made) if (!ctx.freshMonths.has(`${spec.table}:${m}`)) ctx.freshMonths.set(`${spec.table}:${m}`, true);
   await withRetry(() => classifyMonths(ctx, spec, months), retries);
 
   const fresh = months.every((m) => ctx.freshMonths.get(`${spec.table}:${m}`));

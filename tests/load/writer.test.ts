@@ -81,6 +81,36 @@ describe('writeBatch', () => {
     expect(await stored()).toEqual([[0, 80], [1, 81], [2, 82], [3, 63], [4, 64], [6, 66], [7, 67], [8, 68], [9, 69]]);
   });
 
+  it('asks whether the user has rows in a month only when its partition was there before the batch', async () => {
+    // Every query the writer sends through the pool, on the real database.
+    const sent: string[] = [];
+    const pool = new Proxy(db.pool, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (key === 'query') {
+          return (...a: unknown[]) => {
+            sent.push(typeof a[0] === 'string' ? a[0] : String((a[0] as { text?: string }).text));
+            return (v as (...x: unknown[]) => unknown).apply(target, a);
+          };
+        }
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const at = (y: number, m: number) => ({ ...hr(0, 70), time: Date.UTC(y, m, 5, 8) });
+    const probes = () => sent.filter((q) => /EXISTS \(SELECT 1 FROM heart_rate_metrics_p/.test(q)).length;
+    // July 2009: no partition yet, made by this batch, written at once.
+    const made = await writeBatch({ ...ctx, pool }, batchOf([at(2009, 6)]));
+    expect(made.path).toBe('direct');
+    expect(probes()).toBe(0);
+    // Another user's run, whose partition set does not know it: the partition exists, so it asks.
+    const userId = await ensureUser(db.pool, `writer-${randomBytes(4).toString('hex')}`);
+    const other = await writeBatch({ ...ctx, pool, userId, knownPartitions: new Set(), freshMonths: new Map() }, batchOf([at(2009, 6)]));
+    expect(other.path).toBe('direct'); // that user had no rows there
+    expect(probes()).toBe(1);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM heart_rate_metrics_p200907`);
+    expect(rows[0].n).toBe(2);
+  });
+
   it('rows the database refuses are rejected one by one with its reason; the rest are stored', async () => {
     // 900 bpm never passes the mapper; here it reaches the database to test the last line of defence.
     const records = [hr(10, 60), hr(11, 900), hr(12, 62), hr(13, 63), hr(14, 950), hr(15, 65), hr(16, 66)];
