@@ -86,7 +86,7 @@ export async function ensureMonths(
   table: string,
   months: Iterable<number>,
   known: Set<string>,
-  /** Gets the months whose partition did not exist when this call looked (it made them). */
+  /** Gets the months that had no partition when this call looked (made by it, or by another session meanwhile). */
   made?: number[],
 ): Promise<number> {
   // Batches of one table are written in parallel: a month another batch is creating right now
