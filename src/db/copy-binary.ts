@@ -32,7 +32,7 @@ const utf8Write: (buf: Buffer, s: string, at: number) => number =
 export class RowRefused extends Error {}
 
 /** Column types the tables use, named as in the schema. */
-export type ColumnType = 'int8' | 'int4' | 'int2' | 'float4' | 'float8' | 'bool' | 'text' | 'jsonb' | 'timestamptz' | 'uuid';
+export type ColumnType = 'int8' | 'int4' | 'int2' | 'float4' | 'float8' | 'bool' | 'text' | 'jsonb' | 'timestamptz' | 'uuid' | 'geometry';
 
 /** Scratch for float conversion: the bytes of a float are read back in big-endian order. */
 const f32 = new Float32Array(1);
@@ -244,6 +244,15 @@ export class RowWriter {
     this.pos += 4 + n;
   }
 
+  /** A value already in its binary wire form (a PostGIS geometry as EWKB). */
+  binary(v: Buffer | null | undefined): void {
+    if (v === null || v === undefined) return this.null();
+    this.room(4 + v.length);
+    this.int32At(v.length, this.pos);
+    v.copy(this.buf, this.pos + 4);
+    this.pos += 4 + v.length;
+  }
+
   jsonb(v: unknown): void {
     if (v === null || v === undefined) return this.null();
     const s = JSON.stringify(v);
@@ -367,6 +376,9 @@ export function fieldText(buf: Buffer, at: number, type: ColumnType): string {
       return buf.toString('hex', v, v + 16).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
     case 'jsonb':
       return buf.toString('utf8', v + 1, v + len);
+    case 'geometry':
+      // Hex EWKB is also geometry's text input.
+      return buf.toString('hex', v, v + len);
     default:
       return fieldString(buf, at) ?? '\\N';
   }

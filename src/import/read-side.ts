@@ -7,9 +7,10 @@
 import { InputError, errorMessage } from '../errors.js';
 import { TableBatch } from '../load/batch.js';
 import type { Reject } from '../load/rejects.js';
-import { TABLES } from '../load/tables.js';
+import { RouteLineBuilder } from '../load/route-line.js';
+import { TABLES, WORKOUT_WITH_ROUTE_LINE, type TableSpec } from '../load/tables.js';
 import { latestRecordMs, recordProblem } from '../records/admissible.js';
-import type { HealthRecord, RecordKind } from '../records/model.js';
+import type { HealthRecord, RecordKind, WorkoutRecord } from '../records/model.js';
 import type { ReaderBatch, RecordReader } from '../records/reader.js';
 import type { ImportFailure } from './summary.js';
 
@@ -59,7 +60,7 @@ export interface ReadEnd {
   unknownKeys: string[];
   /** Workouts whose heart rate looks like recovery only (summary.workoutsFlagged). */
   flagged: string[];
-  /** Workouts with route points: their route lines are built at the end. */
+  /** Workouts with route points but no line built while reading: their lines are built at the end. */
   routed: string[];
   /** Newest record time per metric, epoch ms. */
   newest: [string, number][];
@@ -68,6 +69,12 @@ export interface ReadEnd {
 export interface ReadOptions {
   /** Rows per COPY batch (per table). */
   batchRows: number;
+  /**
+   * Workouts carry their route line, built here from the route points read with them
+   * (load/route-line.ts; the database has PostGIS). Otherwise, or for a workout whose points come
+   * apart from it (Apple's GPX files), the lines are built from the stored points at the end.
+   */
+  routeLines?: boolean;
 }
 
 /** A batch is also sent once its rows reach this size (a few workouts carry big JSON). */
@@ -167,6 +174,9 @@ export class ReadSide {
     const skip = await this.workoutsToSkip(read.records);
     const checked = read.checked === true;
     let skipped: Record<string, number> | null = null;
+    // HAE workouts come before their route points (in the same reader batch): they wait here
+    // until the points are stored, to carry the line of exactly those.
+    let lines: Map<string, { workout: WorkoutRecord; line: RouteLineBuilder }> | null = null;
     for (const rec of read.records) {
       if (skip !== null && ownedBy(rec, skip)) {
         const table = TABLES[rec.kind].table;
@@ -180,15 +190,24 @@ export class ReadSide {
         this.rejectUnplaced(rec, why);
         continue;
       }
-      let batch = this.batches.get(rec.kind);
-      if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(TABLES[rec.kind])));
-      const refused = batch.add(rec);
-      if (refused !== null) {
-        this.rejectUnplaced(rec, `not stored: ${refused}`);
+      if (rec.kind === 'workout' && this.opts.routeLines && rec.routePoints > 1) {
+        (lines ??= new Map()).set(rec.workoutId, { workout: rec, line: new RouteLineBuilder() });
         continue;
       }
-      this.note(rec);
-      if (batch.size >= this.opts.batchRows || batch.bytes >= BATCH_BYTES) await this.submit(rec.kind);
+      const pending = rec.kind === 'route_point' ? lines?.get(rec.workoutId) : undefined;
+      const batch = this.store(rec, pending === undefined);
+      if (batch === null) continue;
+      if (pending !== undefined && rec.kind === 'route_point') pending.line.add(rec);
+      if (this.full(batch)) await this.submit(rec.kind);
+    }
+    if (lines !== null) {
+      for (const { workout, line } of lines.values()) {
+        workout.routeLine = line.build();
+        // Too few points stored for a line here: the stored points decide at the end, as without.
+        if (workout.routeLine === null && line.points > 0) this.routed.add(workout.workoutId);
+        const batch = this.store(workout, true);
+        if (batch !== null && this.full(batch)) await this.submit('workout');
+      }
     }
     if (skipped !== null) for (const [table, n] of Object.entries(skipped)) this.sink.unchangedOlder(table, n);
     for (const rj of read.rejects) {
@@ -199,15 +218,40 @@ export class ReadSide {
     if (this.pendingRejects.length >= REJECTS_PER_WRITE || this.pendingRejectChars >= REJECT_CHARS_PER_WRITE) await this.flushRejects();
   }
 
+  /**
+   * Adds a checked record to its table's batch, or rejects it when the batch refuses it (null).
+   * `routed`: a route point whose workout's line is built at the end. Not async: it runs for
+   * every record, and an await each cost several CPU-seconds on the 1 GB bench.
+   */
+  private store(rec: HealthRecord, routed: boolean): TableBatch | null {
+    let batch = this.batches.get(rec.kind);
+    if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(this.specFor(rec.kind))));
+    const refused = batch.add(rec);
+    if (refused !== null) {
+      this.rejectUnplaced(rec, `not stored: ${refused}`);
+      return null;
+    }
+    this.note(rec, routed);
+    return batch;
+  }
+
+  private full(batch: TableBatch): boolean {
+    return batch.size >= this.opts.batchRows || batch.bytes >= BATCH_BYTES;
+  }
+
+  private specFor(kind: RecordKind): TableSpec {
+    return kind === 'workout' && this.opts.routeLines ? WORKOUT_WITH_ROUTE_LINE : TABLES[kind];
+  }
+
   private rejectUnplaced(rec: HealthRecord, reason: string): void {
     const raw = JSON.stringify(rec);
     this.pendingRejects.push({ table: TABLES[rec.kind].table, reason, jsonPath: null, byteOffset: null, raw });
     this.pendingRejectChars += raw.length;
   }
 
-  private note(rec: HealthRecord): void {
+  private note(rec: HealthRecord, routed: boolean): void {
     if (rec.kind === 'workout' && rec.heartRateLooksLikeRecovery) this.flagged.push(rec.workoutId);
-    else if (rec.kind === 'route_point') this.routed.add(rec.workoutId);
+    else if (rec.kind === 'route_point' && routed) this.routed.add(rec.workoutId);
     const metric = rec.kind === 'quantity' ? rec.metric : rec.kind;
     const prev = this.newest.get(metric);
     if (prev === undefined || rec.time > prev) this.newest.set(metric, rec.time);

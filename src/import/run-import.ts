@@ -15,7 +15,7 @@ import type { TableBatch } from '../load/batch.js';
 import { finishIngestion, releaseLease, setAsOf, startIngestion, type AsOf, type IngestionRef } from '../load/ingestions.js';
 import { addCounts, emptyCounts, type Counts } from '../load/outcome.js';
 import { storeRejects, type Reject } from '../load/rejects.js';
-import { buildRouteLines } from '../load/route-lines.js';
+import { buildRouteLines, postgisEnabled } from '../load/route-lines.js';
 import { BatchScheduler } from '../load/scheduler.js';
 import { TABLE_NAMES } from '../load/tables.js';
 import { deleteWorkouts, StoredWorkouts } from '../load/workout-moves.js';
@@ -150,7 +150,7 @@ class ImportRun implements BatchSink {
     const asOf = asOfBeforeReading(src, opts.asOf);
     const ingestion = await startIngestion(pool, { userId, source: src.name, sourceKind: src.kind, known: knownPartitions, asOf });
     const ctx = { pool, userId, ingestionId: ingestion.id, knownPartitions, freshMonths: new Map(), asOf: ingestion.asOf.at, rollups: opts.rollups !== 'end' };
-    return new ImportRun(src, opts, ctx, ingestion);
+    return new ImportRun(src, opts, ctx, ingestion, await postgisEnabled(pool));
   }
 
   constructor(
@@ -158,6 +158,8 @@ class ImportRun implements BatchSink {
     private readonly opts: ImportOptions,
     private readonly ctx: WriteContext | null,
     private readonly ingestion?: IngestionRef & { asOf: AsOf },
+    /** The workouts table has its PostGIS route column: lines are built as the workouts are read. */
+    private readonly routeLines = false,
   ) {
     const concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
     this.scheduler = new BatchScheduler(concurrency, concurrency * 2 + 2, MAX_PENDING_BYTES);
@@ -166,7 +168,7 @@ class ImportRun implements BatchSink {
   /** Reads the whole input; batches are written as they come. */
   async read(): Promise<ReadEnd> {
     const reader = (this.opts.reader ?? detectReader)(this.meter.wrap(this.src.open()), this.src, { maxElementBytes: this.opts.maxElementBytes });
-    const end = await new ReadSide({ batchRows: this.opts.batchRows ?? DEFAULT_BATCH_ROWS }, this).readAll(reader);
+    const end = await new ReadSide({ batchRows: this.opts.batchRows ?? DEFAULT_BATCH_ROWS, routeLines: this.routeLines }, this).readAll(reader);
     const f = end.failure;
     if (f?.kind === 'read' && f.offset === null) f.offset = this.meter.bytes;
     if (f?.kind === 'interrupted') f.message = `interrupted by ${String(this.opts.signal?.reason ?? 'a signal')}`;
@@ -269,7 +271,7 @@ class ImportRun implements BatchSink {
     return (this.tables[table] ??= emptyCounts());
   }
 
-  /** Waits for every write, then builds the route lines of the workouts read with a route. */
+  /** Waits for every write, then builds the route lines the reading half left to the stored points. */
   async finishWrites(routed: string[]): Promise<Failure | null> {
     try {
       await this.scheduler.drain();

@@ -19,6 +19,11 @@ export interface TableSpec {
   types: readonly ColumnType[];
   /** Primary key without user_id (which leads every key). */
   key: readonly string[];
+  /**
+   * Columns an input may leave out (NULL: it did not carry the value), which a re-import then
+   * keeps as stored instead of clearing: a workout's route line when the export had no route.
+   */
+  keepStoredWhenNull?: readonly string[];
   /** The record's partition instant (epoch ms). */
   time(r: HealthRecord): number;
   write(w: RowWriter, r: HealthRecord): void;
@@ -32,6 +37,7 @@ function spec<K extends RecordKind>(s: {
   columns: readonly string[];
   types: readonly ColumnType[];
   key: readonly string[];
+  keepStoredWhenNull?: readonly string[];
   time: (r: Of<K>) => number;
   write: (w: RowWriter, r: Of<K>) => void;
 }): TableSpec {
@@ -250,6 +256,21 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     },
   }),
 };
+
+/**
+ * Workouts with their route line (`workouts.route`, which exists with PostGIS only), for
+ * imports that build the lines as they read (load/route-line.ts).
+ */
+export const WORKOUT_WITH_ROUTE_LINE: TableSpec = spec<'workout'>({
+  ...(TABLES.workout as unknown as Parameters<typeof spec<'workout'>>[0]),
+  columns: [...TABLES.workout.columns, 'route'],
+  types: [...TABLES.workout.types, 'geometry'],
+  keepStoredWhenNull: ['route'],
+  write: (w, r) => {
+    TABLES.workout.write(w, r);
+    w.binary(r.routeLine);
+  },
+});
 
 /** Table names in a stable order, for summaries. */
 export const TABLE_NAMES: readonly string[] = [...new Set(Object.values(TABLES).map((s) => s.table))];

@@ -117,14 +117,16 @@ function mergeSql(spec: TableSpec, minTime: number, maxTime: number, guard: stri
   const t = spec.table;
   const range = `t.${spec.timeColumn} BETWEEN '${new Date(minTime).toISOString()}' AND '${new Date(maxTime).toISOString()}'`;
   const sameKey = ['user_id', ...spec.key].map((c) => `t.${c} = s.${c}`).join(' AND ');
+  // A column the input may leave out compares and updates as the stored value when it did.
+  const incoming = (c: string) => (spec.keepStoredWhenNull?.includes(c) ? `coalesce(s.${c}, t.${c})` : `s.${c}`);
   const tValues = `(${values.map((c) => `t.${c}`).join(', ')})`;
-  const sValues = `(${values.map((c) => `s.${c}`).join(', ')})`;
+  const sValues = `(${values.map(incoming).join(', ')})`;
   const dropUnchanged = `DELETE FROM ${stageName(spec)} AS s USING ${t} AS t
     WHERE ${sameKey} AND ${range} AND ${tValues} IS NOT DISTINCT FROM ${sValues}`;
   const insert = `INSERT INTO ${t} (${cols.join(', ')})
     SELECT ${cols.join(', ')} FROM ${stageName(spec)}
     ON CONFLICT (user_id, ${spec.key.join(', ')}) DO NOTHING`;
-  const update = `UPDATE ${t} AS t SET ${[...values, 'ingestion_id'].map((c) => `${c} = s.${c}`).join(', ')}
+  const update = `UPDATE ${t} AS t SET ${[...values, 'ingestion_id'].map((c) => `${c} = ${incoming(c)}`).join(', ')}
     FROM ${stageName(spec)} AS s
     WHERE ${sameKey} AND ${range} AND ${tValues} IS DISTINCT FROM ${sValues} AND ${guard}`;
   return { dropUnchanged, insert, update };

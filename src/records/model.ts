@@ -105,6 +105,11 @@ export interface WorkoutRecord {
   /** heartRateData looks like the post-workout recovery series (see hae-format.md). */
   heartRateLooksLikeRecovery: boolean;
   routePoints: number;
+  /**
+   * The route as PostGIS EWKB, set by the import (load/route-line.ts) from the route points it
+   * stores; readers leave it unset.
+   */
+  routeLine?: Buffer | null;
 }
 
 export interface RoutePointRecord {

@@ -310,6 +310,61 @@ describe('route geometry', () => {
     }
   });
 
+  it('the line built while reading is, byte for byte, the one built from the stored points, with no UPDATE at the end', async (ctx) => {
+    const db = await createTestDatabase({ migrate: true });
+    try {
+      await skipWithoutPostgis(db, ctx);
+      const at = (s: string) => `2024-03-12 07:00:${s} -0700`;
+      const route = [
+        { latitude: 47.6, longitude: -122.3, altitude: 12.3, timestamp: at('05') }, // float4 altitude
+        { latitude: 47.601, longitude: -122.301, altitude: 12.4, timestamp: at('05') }, // same second: seq 1
+        { latitude: 47.599, longitude: -122.299, timestamp: at('01') }, // earlier, no altitude
+        { latitude: 123, longitude: -122.3, altitude: 1, timestamp: at('03') }, // rejected
+        { latitude: 47.602, longitude: -122.302, altitude: -3.7, timestamp: at('09') },
+      ];
+      const doc = hae({ workouts: [{ id: 'W-1', name: 'Walk', start: at('00'), end: '2024-03-12 07:10:00 -0700', route }] });
+      const statements: string[] = [];
+      const query = db.pool.query.bind(db.pool);
+      db.pool.query = ((text: unknown, ...rest: unknown[]) => {
+        statements.push(typeof text === 'string' ? text : String((text as { text?: string }).text));
+        return (query as (...a: unknown[]) => unknown)(text, ...rest);
+      }) as typeof db.pool.query;
+      const s = await importSource(stringSource(doc), { pool: db.pool, user: 'geo' });
+      expect(s.tables.workout_routes).toMatchObject({ inserted: 4, rejected: 1 });
+      expect(statements.filter((q) => /SET route = l\.line/.test(q))).toEqual([]);
+      const { rows } = await query(
+        `SELECT ST_AsEWKB(w.route) = ST_AsEWKB(l.line) AS same, ST_AsText(w.route) AS text
+           FROM workouts w, (SELECT ST_MakeLine(geom ORDER BY recorded_at, seq) AS line FROM workout_routes) l`,
+      );
+      // Time order, the same-second pair in export order, altitudes as the float4 column holds them.
+      expect(rows[0].text).toBe('LINESTRING Z (-122.299 47.599 0,-122.3 47.6 12.300000190734863,-122.301 47.601 12.399999618530273,-122.302 47.602 -3.700000047683716)');
+      expect(rows[0].same).toBe(true);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('re-importing keeps the line: unchanged with its route, kept when a later export has none', async (ctx) => {
+    const db = await createTestDatabase({ migrate: true });
+    try {
+      await skipWithoutPostgis(db, ctx);
+      const workout = { id: 'W-1', name: 'Walk', start: '2024-03-12 07:00:00 -0700', end: '2024-03-12 07:10:00 -0700' };
+      const route = [0, 1, 2].map((j) => ({ latitude: 47 + j / 100, longitude: -122, altitude: j + 0.1, timestamp: `2024-03-12 07:0${j}:00 -0700` }));
+      const line = async () => (await db.pool.query(`SELECT ST_AsText(route) AS t FROM workouts`)).rows[0].t as string;
+      const first = await importSource(stringSource(hae({ workouts: [{ ...workout, route }] })), { pool: db.pool, user: 'geo' });
+      expect(first.tables.workouts).toMatchObject({ inserted: 1 });
+      const built = await line();
+      expect(built).toMatch(/^LINESTRING Z /);
+      const again = await importSource(stringSource(hae({ workouts: [{ ...workout, route }] })), { pool: db.pool, user: 'geo' });
+      expect(again.tables.workouts).toMatchObject({ unchanged: 1, updated: 0 });
+      const routeless = await importSource(stringSource(hae({ workouts: [{ ...workout, distance: { qty: 1.2, units: 'km' } }] })), { pool: db.pool, user: 'geo' });
+      expect(routeless.tables.workouts).toMatchObject({ updated: 1 });
+      expect(await line()).toBe(built);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('every workout gets its line when the lines are built in parallel groups', async (ctx) => {
     const db = await createTestDatabase({ migrate: true });
     try {
