@@ -207,6 +207,7 @@ ${line(head)}
 ${rows.map(line).join('\n')}
   ceiling: psql \\copy of the rows each import stored, from text files, one table after another, partitions made beforehand
   CPU: user+sys CPU-seconds of the import process tree + of the PostgreSQL backends serving it
+  RSS: highest sum of VmRSS over the import's process tree (the CLI's parent and its import child both count the node binary's pages); summing Pss instead counts shared pages once: first import ${results.map((r) => `${mbOf(r.bytes)} ${r.first.peakPssMb.toFixed(0)} MB`).join(', ')}
 ${results.map((r) => `  ${mbOf(r.bytes)}: rows stored ${fmt(r.stored)} (records read ${fmt(r.first.s.totals.read)}, rejected ${r.first.s.totals.rejected}); second import: unchanged ${fmt(r.second.s.totals.unchanged)}, inserted ${r.second.s.totals.inserted}, updated ${r.second.s.totals.updated}`).join('\n')}
 ${naiveLine}
 ${rollupLines.join('\n')}`);
