@@ -175,8 +175,10 @@ export class ReadSide {
     const checked = read.checked === true;
     let skipped: Record<string, number> | null = null;
     // HAE workouts come before their route points (in the same reader batch): they wait here
-    // until the points are stored, to carry the line of exactly those.
-    let lines: Map<string, { workout: WorkoutRecord; line: RouteLineBuilder }> | null = null;
+    // until the points are stored, to carry the line of exactly those. All of them wait, in
+    // input order, so that of two records of one workout the later still wins in its batch.
+    let waiting: { workout: WorkoutRecord; line: RouteLineBuilder | null }[] | null = null;
+    const lineOf = new Map<string, RouteLineBuilder>();
     for (const rec of read.records) {
       if (skip !== null && ownedBy(rec, skip)) {
         const table = TABLES[rec.kind].table;
@@ -190,24 +192,26 @@ export class ReadSide {
         this.rejectUnplaced(rec, why);
         continue;
       }
-      if (rec.kind === 'workout' && this.opts.routeLines && rec.routePoints > 1) {
-        (lines ??= new Map()).set(rec.workoutId, { workout: rec, line: new RouteLineBuilder() });
+      if (rec.kind === 'workout' && this.opts.routeLines) {
+        const line = rec.routePoints > 1 ? new RouteLineBuilder() : null;
+        // Its points follow it: a second record of the same workout takes the next ones.
+        if (line !== null) lineOf.set(rec.workoutId, line);
+        else lineOf.delete(rec.workoutId);
+        (waiting ??= []).push({ workout: rec, line });
         continue;
       }
-      const pending = rec.kind === 'route_point' ? lines?.get(rec.workoutId) : undefined;
-      const batch = this.store(rec, pending === undefined);
+      const line = rec.kind === 'route_point' ? lineOf.get(rec.workoutId) : undefined;
+      const batch = this.store(rec, line === undefined);
       if (batch === null) continue;
-      if (pending !== undefined && rec.kind === 'route_point') pending.line.add(rec);
+      if (line !== undefined && rec.kind === 'route_point') line.add(rec);
       if (this.full(batch)) await this.submit(rec.kind);
     }
-    if (lines !== null) {
-      for (const { workout, line } of lines.values()) {
-        workout.routeLine = line.build();
-        // Too few points stored for a line here: the stored points decide at the end, as without.
-        if (workout.routeLine === null && line.points > 0) this.routed.add(workout.workoutId);
-        const batch = this.store(workout, true);
-        if (batch !== null && this.full(batch)) await this.submit('workout');
-      }
+    for (const { workout, line } of waiting ?? []) {
+      workout.routeLine = line?.build() ?? null;
+      // Too few points stored for a line here: the stored points decide at the end, as without.
+      if (line !== null && workout.routeLine === null && line.points > 0) this.routed.add(workout.workoutId);
+      const batch = this.store(workout, true);
+      if (batch !== null && this.full(batch)) await this.submit('workout');
     }
     if (skipped !== null) for (const [table, n] of Object.entries(skipped)) this.sink.unchangedOlder(table, n);
     for (const rj of read.rejects) {
@@ -244,7 +248,8 @@ export class ReadSide {
   }
 
   private rejectUnplaced(rec: HealthRecord, reason: string): void {
-    const raw = JSON.stringify(rec);
+    // A workout's route line is the import's own (its points are stored or rejected apart).
+    const raw = JSON.stringify(rec, (k, v) => (k === 'routeLine' ? undefined : v));
     this.pendingRejects.push({ table: TABLES[rec.kind].table, reason, jsonPath: null, byteOffset: null, raw });
     this.pendingRejectChars += raw.length;
   }

@@ -365,6 +365,24 @@ describe('route geometry', () => {
     }
   });
 
+  it('a workout written twice in one export: both records counted, the later one and its line win', async (ctx) => {
+    const db = await createTestDatabase({ migrate: true });
+    try {
+      await skipWithoutPostgis(db, ctx);
+      const workout = { id: 'W-1', name: 'Walk', start: '2024-03-12 07:00:00 -0700', end: '2024-03-12 07:10:00 -0700' };
+      const route = (n: number, lat: number) =>
+        Array.from({ length: n }, (_, j) => ({ latitude: lat, longitude: -122 + j / 100, timestamp: `2024-03-12 07:0${j}:00 -0700` }));
+      const doc = hae({ workouts: [{ ...workout, route: route(3, 47) }, { ...workout, name: 'Walk (edited)', route: route(4, 48) }] });
+      const s = await importSource(stringSource(doc), { pool: db.pool, user: 'geo' });
+      expect(s.tables.workouts).toMatchObject({ read: 2, inserted: 1, updated: 1 });
+      for (const c of Object.values(s.tables)) expect(reconciles(c)).toBe(true);
+      const { rows } = await db.pool.query(`SELECT name, ST_NPoints(route) AS n, ST_Y(ST_StartPoint(route)) AS lat FROM workouts`);
+      expect(rows).toEqual([{ name: 'Walk (edited)', n: 4, lat: 48 }]);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('every workout gets its line when the lines are built in parallel groups', async (ctx) => {
     const db = await createTestDatabase({ migrate: true });
     try {
