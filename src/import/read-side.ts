@@ -70,9 +70,9 @@ export interface ReadOptions {
   /** Rows per COPY batch (per table). */
   batchRows: number;
   /**
-   * Workouts carry their route line, built here from the route points stored with them
-   * (load/route-line.ts; the database has PostGIS). Otherwise, and for points whose workout never
-   * comes, the lines are built from the stored points at the end.
+   * Workouts carry their route line, built here from the route points read with them
+   * (load/route-line.ts; the database has PostGIS). Otherwise, or for a workout whose points come
+   * apart from it (Apple's GPX files), the lines are built from the stored points at the end.
    */
   routeLines?: boolean;
 }
@@ -91,12 +91,6 @@ export class ReadSide {
   private readonly batches = new Map<RecordKind, TableBatch>();
   private readonly flagged: string[] = [];
   private readonly routed = new Set<string>();
-  /**
-   * Lines of route points read before their workout: the Apple reader reads a workout's GPX
-   * files, then yields the workout. One workout's at a time; what is left at the end (its
-   * workout never came) is built from the stored points instead.
-   */
-  private readonly linesAhead = new Map<string, RouteLineBuilder>();
   private readonly newest = new Map<string, number>();
   private pendingRejects: Reject[] = [];
   private pendingRejectChars = 0;
@@ -129,7 +123,7 @@ export class ReadSide {
       metrics: [...reader.stats.metrics],
       unknownKeys: reader.stats.unknownKeys,
       flagged: this.flagged,
-      routed: [...new Set([...this.routed, ...this.linesAhead.keys()])],
+      routed: [...this.routed],
       newest: [...this.newest],
     };
   }
@@ -183,9 +177,8 @@ export class ReadSide {
     // HAE workouts come before their route points (in the same reader batch): they wait here
     // until the points are stored, to carry the line of exactly those. All of them wait, in
     // input order, so that of two records of one workout the later still wins in its batch.
-    // (Apple's come after theirs: see linesAhead.) null: a workout whose points get no line here.
     let waiting: { workout: WorkoutRecord; line: RouteLineBuilder | null }[] | null = null;
-    const lineOf = new Map<string, RouteLineBuilder | null>();
+    const lineOf = new Map<string, RouteLineBuilder>();
     for (const rec of read.records) {
       if (skip !== null && ownedBy(rec, skip)) {
         const table = TABLES[rec.kind].table;
@@ -200,18 +193,17 @@ export class ReadSide {
         continue;
       }
       if (rec.kind === 'workout' && this.opts.routeLines) {
-        const ahead = this.linesAhead.get(rec.workoutId);
-        this.linesAhead.delete(rec.workoutId);
-        const line = ahead ?? (rec.routePoints > 1 ? new RouteLineBuilder() : null);
+        const line = rec.routePoints > 1 ? new RouteLineBuilder() : null;
         // Its points follow it: a second record of the same workout takes the next ones.
-        lineOf.set(rec.workoutId, line);
+        if (line !== null) lineOf.set(rec.workoutId, line);
+        else lineOf.delete(rec.workoutId);
         (waiting ??= []).push({ workout: rec, line });
         continue;
       }
-      const line = rec.kind === 'route_point' && this.opts.routeLines ? this.lineFor(rec.workoutId, lineOf) : null;
-      const batch = this.store(rec, line === null);
+      const line = rec.kind === 'route_point' ? lineOf.get(rec.workoutId) : undefined;
+      const batch = this.store(rec, line === undefined);
       if (batch === null) continue;
-      if (line !== null && rec.kind === 'route_point') line.add(rec);
+      if (line !== undefined && rec.kind === 'route_point') line.add(rec);
       if (this.full(batch)) await this.submit(rec.kind);
     }
     for (const { workout, line } of waiting ?? []) {
@@ -245,15 +237,6 @@ export class ReadSide {
     }
     this.note(rec, routed);
     return batch;
-  }
-
-  /** The line a route point joins: its waiting workout's, or one kept until its workout comes. */
-  private lineFor(workoutId: string, lineOf: Map<string, RouteLineBuilder | null>): RouteLineBuilder | null {
-    const waiting = lineOf.get(workoutId);
-    if (waiting !== undefined) return waiting;
-    let ahead = this.linesAhead.get(workoutId);
-    if (ahead === undefined) this.linesAhead.set(workoutId, (ahead = new RouteLineBuilder()));
-    return ahead;
   }
 
   private full(batch: TableBatch): boolean {
