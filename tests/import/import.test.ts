@@ -278,6 +278,17 @@ describe('importSource', () => {
   });
 });
 
+/** A migrated database for one test, dropped after it; the test is skipped, saying why, without PostGIS. */
+async function withPostgisDb(ctx: { skip: () => void }, test: (db: TestDatabase) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase({ migrate: true });
+  try {
+    await skipWithoutPostgis(db, ctx);
+    await test(db);
+  } finally {
+    await db.drop();
+  }
+}
+
 /** Skips the test, saying why, when the server has no PostGIS. */
 async function skipWithoutPostgis(db: TestDatabase, ctx: { skip: () => void }): Promise<void> {
   if (await db.hasPostgis()) return;
@@ -285,11 +296,12 @@ async function skipWithoutPostgis(db: TestDatabase, ctx: { skip: () => void }): 
   ctx.skip();
 }
 
+/** A ten-minute walk; the tests add its route. */
+const walk = { id: 'W-1', name: 'Walk', start: '2024-03-12 07:00:00 -0700', end: '2024-03-12 07:10:00 -0700' };
+
 describe('route geometry', () => {
   it('with PostGIS, each workout gets a LineString of its points in time order', async (ctx) => {
-    const db = await createTestDatabase({ migrate: true });
-    try {
-      await skipWithoutPostgis(db, ctx);
+    await withPostgisDb(ctx, async (db) => {
       const doc = hae({
         workouts: [
           {
@@ -305,15 +317,11 @@ describe('route geometry', () => {
       expect(s.status).toBe('ok');
       const { rows } = await db.pool.query(`SELECT ST_AsText(route) AS line, ST_SRID(route) AS srid FROM workouts`);
       expect(rows[0]).toEqual({ line: 'LINESTRING Z (-122.3 47.6 10,-122.31 47.61 12)', srid: 4326 });
-    } finally {
-      await db.drop();
-    }
+    });
   });
 
   it('the line built while reading is, byte for byte, the one built from the stored points, with no UPDATE at the end', async (ctx) => {
-    const db = await createTestDatabase({ migrate: true });
-    try {
-      await skipWithoutPostgis(db, ctx);
+    await withPostgisDb(ctx, async (db) => {
       const at = (s: string) => `2024-03-12 07:00:${s} -0700`;
       const route = [
         { latitude: 47.6, longitude: -122.3, altitude: 12.3, timestamp: at('05') }, // float4 altitude
@@ -339,54 +347,40 @@ describe('route geometry', () => {
       // Time order, the same-second pair in export order, altitudes as the float4 column holds them.
       expect(rows[0].text).toBe('LINESTRING Z (-122.299 47.599 0,-122.3 47.6 12.300000190734863,-122.301 47.601 12.399999618530273,-122.302 47.602 -3.700000047683716)');
       expect(rows[0].same).toBe(true);
-    } finally {
-      await db.drop();
-    }
+    });
   });
 
   it('re-importing keeps the line: unchanged with its route, kept when a later export has none', async (ctx) => {
-    const db = await createTestDatabase({ migrate: true });
-    try {
-      await skipWithoutPostgis(db, ctx);
-      const workout = { id: 'W-1', name: 'Walk', start: '2024-03-12 07:00:00 -0700', end: '2024-03-12 07:10:00 -0700' };
+    await withPostgisDb(ctx, async (db) => {
       const route = [0, 1, 2].map((j) => ({ latitude: 47 + j / 100, longitude: -122, altitude: j + 0.1, timestamp: `2024-03-12 07:0${j}:00 -0700` }));
       const line = async () => (await db.pool.query(`SELECT ST_AsText(route) AS t FROM workouts`)).rows[0].t as string;
-      const first = await importSource(stringSource(hae({ workouts: [{ ...workout, route }] })), { pool: db.pool, user: 'geo' });
+      const first = await importSource(stringSource(hae({ workouts: [{ ...walk, route }] })), { pool: db.pool, user: 'geo' });
       expect(first.tables.workouts).toMatchObject({ inserted: 1 });
       const built = await line();
       expect(built).toMatch(/^LINESTRING Z /);
-      const again = await importSource(stringSource(hae({ workouts: [{ ...workout, route }] })), { pool: db.pool, user: 'geo' });
+      const again = await importSource(stringSource(hae({ workouts: [{ ...walk, route }] })), { pool: db.pool, user: 'geo' });
       expect(again.tables.workouts).toMatchObject({ unchanged: 1, updated: 0 });
-      const routeless = await importSource(stringSource(hae({ workouts: [{ ...workout, distance: { qty: 1.2, units: 'km' } }] })), { pool: db.pool, user: 'geo' });
+      const routeless = await importSource(stringSource(hae({ workouts: [{ ...walk, distance: { qty: 1.2, units: 'km' } }] })), { pool: db.pool, user: 'geo' });
       expect(routeless.tables.workouts).toMatchObject({ updated: 1 });
       expect(await line()).toBe(built);
-    } finally {
-      await db.drop();
-    }
+    });
   });
 
   it('a workout written twice in one export: both records counted, the later one and its line win', async (ctx) => {
-    const db = await createTestDatabase({ migrate: true });
-    try {
-      await skipWithoutPostgis(db, ctx);
-      const workout = { id: 'W-1', name: 'Walk', start: '2024-03-12 07:00:00 -0700', end: '2024-03-12 07:10:00 -0700' };
+    await withPostgisDb(ctx, async (db) => {
       const route = (n: number, lat: number) =>
         Array.from({ length: n }, (_, j) => ({ latitude: lat, longitude: -122 + j / 100, timestamp: `2024-03-12 07:0${j}:00 -0700` }));
-      const doc = hae({ workouts: [{ ...workout, route: route(3, 47) }, { ...workout, name: 'Walk (edited)', route: route(4, 48) }] });
+      const doc = hae({ workouts: [{ ...walk, route: route(3, 47) }, { ...walk, name: 'Walk (edited)', route: route(4, 48) }] });
       const s = await importSource(stringSource(doc), { pool: db.pool, user: 'geo' });
       expect(s.tables.workouts).toMatchObject({ read: 2, inserted: 1, updated: 1 });
       for (const c of Object.values(s.tables)) expect(reconciles(c)).toBe(true);
       const { rows } = await db.pool.query(`SELECT name, ST_NPoints(route) AS n, ST_Y(ST_StartPoint(route)) AS lat FROM workouts`);
       expect(rows).toEqual([{ name: 'Walk (edited)', n: 4, lat: 48 }]);
-    } finally {
-      await db.drop();
-    }
+    });
   });
 
   it('every workout gets its line when the lines are built in parallel groups', async (ctx) => {
-    const db = await createTestDatabase({ migrate: true });
-    try {
-      await skipWithoutPostgis(db, ctx);
+    await withPostgisDb(ctx, async (db) => {
       const workouts = [1, 2, 3, 4, 5].map((k) => ({
         id: `W-${k}`, name: 'Walk', start: `2024-03-1${k} 07:00:00 -0700`, end: `2024-03-1${k} 07:10:00 -0700`,
         route: [0, 1, 2].map((j) => ({ latitude: 47 + k / 10, longitude: -122 - j / 100, altitude: j, timestamp: `2024-03-1${k} 07:0${j}:00 -0700` })),
@@ -403,8 +397,6 @@ describe('route geometry', () => {
         expect(await buildRouteLines(db.pool, userId, workouts.map((w) => w.id), parallel)).toBe(5);
         expect(await lines()).toEqual(all);
       }
-    } finally {
-      await db.drop();
-    }
+    });
   });
 });
