@@ -262,7 +262,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
  * imports that build the lines as they read (load/route-line.ts).
  */
 export const WORKOUT_WITH_ROUTE_LINE: TableSpec = spec<'workout'>({
-  ...(TABLES.workout as unknown as Parameters<typeof spec<'workout'>>[0]),
+  ...TABLES.workout,
   columns: [...TABLES.workout.columns, 'route'],
   types: [...TABLES.workout.types, 'geometry'],
   keepStoredWhenNull: ['route'],
