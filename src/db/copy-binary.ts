@@ -39,7 +39,8 @@ const f32 = new Float32Array(1);
 const f32b = new Uint8Array(f32.buffer);
 const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Typed arrays hold numbers in this machine's byte order. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Strings shorter than this are UTF-8 encoded in JS: cheaper than a call into C++ for them. */
 const SHORT_STRING = 48;

@@ -10,13 +10,12 @@
  * 47 s import of the 1 GB bench export).
  */
 
-import { endianness } from 'node:os';
+import { LITTLE_ENDIAN } from '../db/copy-binary.js';
 
 const EWKB_LINESTRING_Z_SRID = (0x2 | 0x80000000 | 0x20000000) >>> 0;
 const SRID_WGS84 = 4326;
 const HEADER = 13;
 const POINT = 24;
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 export interface RoutePoint {
   time: number;
