@@ -12,7 +12,7 @@
  *
  * CPU-seconds (user+sys of the import process tree, and of the PostgreSQL backends serving it)
  * are printed next to wall time: on a shared machine they move less with the neighbours' load.
- * `--profile` adds, per size, where the time goes: node --cpu-prof of the import child by stage,
+ * `--profile` adds, per size, where the time goes: node --cpu-prof of the import by stage,
  * and what the PostgreSQL backends did (pg_stat_activity sampled every 50 ms). See bench/README.md.
  *
  * Generated exports over 2 GB are deleted at the end (--keep-files keeps them); smaller ones are
@@ -207,7 +207,7 @@ ${line(head)}
 ${rows.map(line).join('\n')}
   ceiling: psql \\copy of the rows each import stored, from text files, one table after another, partitions made beforehand
   CPU: user+sys CPU-seconds of the import process tree + of the PostgreSQL backends serving it
-  RSS: highest sum of VmRSS over the import's process tree (the CLI's parent and its import child both count the node binary's pages); summing Pss instead counts shared pages once: first import ${results.map((r) => `${mbOf(r.bytes)} ${r.first.peakPssMb.toFixed(0)} MB`).join(', ')}
+  RSS: highest sum of VmRSS over the import's process tree (one process unless HEALTHEXPORT_MAX_HEAP_MB runs the import in a capped child); summing Pss instead counts pages shared with other processes once: first import ${results.map((r) => `${mbOf(r.bytes)} ${r.first.peakPssMb.toFixed(0)} MB`).join(', ')}
 ${results.map((r) => `  ${mbOf(r.bytes)}: rows stored ${fmt(r.stored)} (records read ${fmt(r.first.s.totals.read)}, rejected ${r.first.s.totals.rejected}); second import: unchanged ${fmt(r.second.s.totals.unchanged)}, inserted ${r.second.s.totals.inserted}, updated ${r.second.s.totals.updated}`).join('\n')}
 ${naiveLine}
 ${rollupLines.join('\n')}`);

@@ -24,7 +24,7 @@ export interface ImportRun {
   adminUrl: string;
   dbName: string;
   label: string;
-  /** node --cpu-prof of the import child and pg_stat_activity sampling (see profile.ts). */
+  /** node --cpu-prof of the import and pg_stat_activity sampling (see profile.ts). */
   profile: boolean;
   /** With profile: also the top functions by self time. */
   functions?: boolean;
@@ -33,14 +33,16 @@ export interface ImportRun {
   extraArgs?: string[];
 }
 
-/** One import (the CLI's child included), with CPU and, when profiled, where the time went. */
+/** One import (a capped child included), with CPU and, when profiled, where the time went. */
 export async function importOnce(o: ImportRun): Promise<Measured> {
   const profDir = o.profile ? mkdtempSync(path.join(o.work, 'cpuprof-')) : null;
   const args = ['import', o.input, '--json', '--user', 'bench', ...(o.extraArgs ?? [])];
-  // --cpu-prof is not allowed in NODE_OPTIONS: when profiling, run what the CLI would run as its
-  // import child directly (the bin runs the import in-process once the heap cap is set).
+  // --cpu-prof is not allowed in NODE_OPTIONS: when profiling, node runs the bin with it. Under a
+  // HEALTHEXPORT_MAX_HEAP_MB cap, with the cap's flags: the bin then imports in-process as its
+  // capped child would.
+  const cap = Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 0);
   const [cmd, argv] = profDir
-    ? [process.execPath, [...importNodeFlags(Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256)), '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--import', ELD_PRELOAD, o.bin, ...args]]
+    ? [process.execPath, [...(cap > 0 ? importNodeFlags(cap) : []), '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--import', ELD_PRELOAD, o.bin, ...args]]
     : [o.bin, args];
   const env: Record<string, string> = { DATABASE_URL: o.url };
   if (profDir) env.HEALTHEXPORT_BENCH_ELD = path.join(profDir, 'event-loop-delay.json');
@@ -61,7 +63,7 @@ function describeProfile(label: string, r: Timed, profDir: string, functions: bo
   ];
   const cpu = summariseCpuProfile(profDir);
   if (cpu) {
-    out.push(`    import child, node --cpu-prof self time by stage (${(cpu.totalMs / 1000).toFixed(1)} s sampled; process tree CPU ${r.cpu!.toFixed(1)} s):`);
+    out.push(`    import, node --cpu-prof self time by stage (${(cpu.totalMs / 1000).toFixed(1)} s sampled; process tree CPU ${r.cpu!.toFixed(1)} s):`);
     for (const [st, ms] of [...cpu.stages].sort((a, b) => b[1] - a[1])) {
       if (ms / cpu.totalMs < 0.005) continue;
       out.push(`      ${st.padEnd(58)} ${(ms / 1000).toFixed(1).padStart(7)} s  ${((100 * ms) / cpu.totalMs).toFixed(0).padStart(3)} %`);

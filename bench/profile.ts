@@ -11,7 +11,7 @@
  *   event. "COPY waiting for client" (wait event ClientRead while a COPY is active) is the
  *   backend starved by the importer; "idle" is a connection the importer is not using.
  * - The machine: busy fraction of both cores from /proc/stat (neighbours included).
- * - With `cpuProfileDir`: node --cpu-prof of the import child, summarised by stage (file and
+ * - With `cpuProfileDir`: node --cpu-prof of the import, summarised by stage (file and
  *   function of each sample: scanner -> scan, JSON.parse -> parse, map* -> map, tables/copy-text/
  *   batch -> render, pg/pg-copy-streams/streams -> COPY client, GC).
  *
@@ -214,7 +214,7 @@ export function stageOf(fn: string, url: string): string {
   return `other: ${url.replace(/^.*\/(dist|src|node_modules)\//, '').replace(/^node:internal\//, '')}`;
 }
 
-/** Self time per stage (ms) of the largest profile in `dir` (the import child's). */
+/** Self time per stage (ms) of the largest profile in `dir` (the import's). */
 export function summariseCpuProfile(dir: string): { stages: Map<string, number>; totalMs: number; file: string } | null {
   let best: string | null = null;
   let bestSize = 0;

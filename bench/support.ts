@@ -55,7 +55,7 @@ export interface Timed {
   peakRssMb: number;
   /**
    * Highest sum of Pss (smaps_rollup): a page shared by n processes counts 1/n in each, so the
-   * node binary's pages, mapped by the CLI's parent and its import child, count once.
+   * node binary's pages, mapped by the CLI and a capped import child (HEALTHEXPORT_MAX_HEAP_MB), count once.
    */
   peakPssMb: number;
   stdout: string;
@@ -79,7 +79,7 @@ export function timed(cmd: string, args: string[], env: Record<string, string> =
     let peak = 0;
     let peakPss = 0;
     child.stdout.on('data', (d) => (stdout += d));
-    // The CLI runs `import` in a child process (bin/healthexport.js): count the whole tree.
+    // Under HEALTHEXPORT_MAX_HEAP_MB the CLI runs `import` in a child (bin/healthexport.js): count the whole tree.
     const treeKb = (pid: number, file: string, field: RegExp): number => {
       let kb = 0;
       try {

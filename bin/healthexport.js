@@ -3,14 +3,16 @@
 // by `npm ci` or `npm run build`).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { importNodeFlags } from './import-flags.js';
+import { importHeapGrowing, importNodeFlags } from './import-flags.js';
 
-// `import` runs in a child with a capped heap and V8's heap growing set (bin/import-flags.js).
-// HEALTHEXPORT_MAX_HEAP_MB=0 turns both off.
-const heapMb = Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? 256);
+// `import` runs in this process with V8's heap growing set (bin/import-flags.js). With
+// HEALTHEXPORT_MAX_HEAP_MB=N it runs in a child under an N MB heap cap instead; 0 leaves V8's
+// defaults.
+const heapMb = Number(process.env.HEALTHEXPORT_MAX_HEAP_MB ?? -1);
 const capped = process.execArgv.some((a) => a.startsWith('--max-old-space-size'));
+const importing = process.argv[2] === 'import';
 
-if (process.argv[2] === 'import' && !capped && heapMb > 0) {
+if (importing && !capped && heapMb > 0) {
   const child = spawn(process.execPath, [...importNodeFlags(heapMb), fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     // The IPC channel closes when this process dies, however it dies: the child then stops too.
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
@@ -20,7 +22,7 @@ if (process.argv[2] === 'import' && !capped && heapMb > 0) {
     if (signal === 'SIGABRT' || code === 134) {
       // V8 aborts when the heap cap is reached (its own message is above this line).
       console.error(
-        `healthexport: the import ran out of its ${heapMb} MB heap (a single record of hundreds of MB?): run again with HEALTHEXPORT_MAX_HEAP_MB=2048`,
+        `healthexport: the import ran out of its ${heapMb} MB heap (a single record of hundreds of MB?): run again with HEALTHEXPORT_MAX_HEAP_MB=${Math.max(2048, heapMb * 4)}, or without it (no cap)`,
       );
       process.exit(1);
     }
@@ -30,6 +32,7 @@ if (process.argv[2] === 'import' && !capped && heapMb > 0) {
     } else process.exit(code ?? 1);
   });
 } else {
+  if (importing && heapMb < 0) importHeapGrowing();
   if (process.send) process.on('disconnect', () => process.exit(129));
   import('../dist/cli/main.js')
     .then((cli) => cli.main(process.argv))

@@ -1,17 +1,27 @@
-// The node flags of the process that runs `import` (bin/healthexport.js spawns it with them;
-// bench/measure.ts runs it directly with them when profiling).
+// How the process that runs `import` manages its heap (bin/healthexport.js; bench/measure.ts
+// when profiling).
 //
-// --max-old-space-size: V8 otherwise lets the old generation grow to several times the live set
-// (under 100 MB) before compacting: a 1 GB export peaked at 450 MB RSS uncapped, under 300 MB
-// capped, at the same speed. The cap leaves room for the largest single record (a workout with a
-// long route needs tens of MB).
+// --heap-growing-percent=100: after each full GC V8 lets the old generation grow to twice its
+// live set. Its own heuristics let it grow to several times that (a 1 GB export peaked at
+// 450 MB RSS), and under a small --max-old-space-size only to 1.3x, which left less room than
+// the young generation and kept it marking all the time (89 full GCs in a 314 MB Apple dry run,
+// 13 with 2x). It is read at every GC, so the import sets it on itself (importHeapGrowing) and
+// needs no second process: measured 2026-12-01, three alternated pairs of the 1.07 GB import,
+// peak RSS 245 / 244 / 236 MB for the one process against 287 / 288 / 283 MB for the capped
+// child and its parent; 314 MB Apple import, seven pairs, 194-220 against 238-261 MB; wall time
+// within the noise (Apple: +0.04 s on average).
 //
-// --heap-growing-percent: under a cap that small V8 grows the old generation by only 1.3x its
-// live set after each full GC, which leaves less room than the young generation's size, so it
-// starts marking again at once: an import spent nearly all its time with incremental marking on
-// (89 full GCs in an Apple dry run of 314 MB, 13 with 2x). Measured 2026-12-01: 314 MB Apple
-// import 8.7 -> 7.4-7.7 s (node CPU 8.4 -> 6.8 s), 1 GB HAE 37.8/33.3 -> 31.4/32.7 s (node CPU
-// 23.8/22.3 -> 19.3/20.4 s) for +20 MB peak RSS; 3x was a little faster again but reached 303 MB.
+// --max-old-space-size (HEALTHEXPORT_MAX_HEAP_MB=N): a hard cap, only on request. V8 fixes it
+// when a process starts, so the import then runs in a child started with it, and an import
+// that reaches it ends with one line saying how to raise it.
+import v8 from 'node:v8';
+
+export const HEAP_GROWING = '--heap-growing-percent=100';
+
 export function importNodeFlags(heapMb) {
-  return [`--max-old-space-size=${heapMb}`, '--heap-growing-percent=100'];
+  return [`--max-old-space-size=${heapMb}`, HEAP_GROWING];
+}
+
+export function importHeapGrowing() {
+  v8.setFlagsFromString(HEAP_GROWING);
 }

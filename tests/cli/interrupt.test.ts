@@ -1,8 +1,9 @@
 /**
  * Ctrl-C (SIGINT) and SIGTERM during `import`, sent to the CLI process as a shell or a service
- * manager would (bin/healthexport.js runs the import in a child with a heap cap and forwards
- * them): one line saying how much is stored and that running it again finishes the job, the run
- * recorded as interrupted, exit 130 / 143, and the re-run completes it.
+ * manager would (the import runs in it; under HEALTHEXPORT_MAX_HEAP_MB, bin/healthexport.js
+ * forwards them to its capped child): one line saying how much is stored and that running it
+ * again finishes the job, the run recorded as interrupted, exit 130 / 143, and the re-run
+ * completes it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -38,11 +39,19 @@ describe('import interrupted by a signal', () => {
   const stored = async (user: string): Promise<number> =>
     (await db.pool.query(`SELECT count(*)::int AS n FROM activity_metrics a JOIN users u ON u.id = a.user_id WHERE u.name = $1`, [user])).rows[0].n;
 
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    it(`${sig}: one line, the run recorded as interrupted, exit ${code}; running it again finishes the job`, async () => {
-      const user = `u_${sig.toLowerCase()}`;
+  const cases = [
+    ['SIGINT', 130, ''],
+    ['SIGTERM', 143, ''],
+    ['SIGINT', 130, '64'],
+    ['SIGTERM', 143, '64'],
+  ] as const;
+  for (const [sig, code, heapMb] of cases) {
+    const where = heapMb ? ` (import in a child capped at ${heapMb} MB)` : '';
+    it(`${sig}${where}: one line, the run recorded as interrupted, exit ${code}; running it again finishes the job`, async () => {
+      const user = `u_${sig.toLowerCase()}${heapMb}`;
+      const capped = heapMb ? { HEALTHEXPORT_MAX_HEAP_MB: heapMb } : {};
       const child = spawn(process.execPath, [BIN, 'import', file, '--user', user, '--batch-rows', '500', '--concurrency', '1'], {
-        env: { PATH: process.env.PATH, DATABASE_URL: db.url },
+        env: { PATH: process.env.PATH, DATABASE_URL: db.url, ...capped },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
