@@ -2,4 +2,3 @@
 export function importNodeFlags(heapMb: number): string[];
 /** Sets the import's heap growing on the running process (see import-flags.js). */
 export function importHeapGrowing(): void;
-export const HEAP_GROWING: string;
