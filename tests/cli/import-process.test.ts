@@ -9,6 +9,8 @@ import { BIN, cliEnv } from '../support/cli.js';
 import { hae } from '../support/inputs.js';
 
 const RECORDS = 30_000;
+/** Child processes are read from /proc/PID/task/PID/children. */
+const HAS_PROC = existsSync('/proc/self/task');
 
 function heartRates(): Buffer {
   const t0 = Date.UTC(2024, 0, 1);
@@ -43,7 +45,7 @@ async function importFromStdin(env: Record<string, string>) {
 
 describe('the process that runs import', () => {
   it('is the CLI itself by default: no second process', async (ctx) => {
-    if (!existsSync('/proc/self/task')) ctx.skip('needs Linux /proc to see child processes');
+    if (!HAS_PROC) ctx.skip('needs Linux /proc to see child processes');
     const r = await importFromStdin({});
     expect(r.argv).toEqual([]);
     expect(r.code, r.stderr).toBe(0);
@@ -51,7 +53,7 @@ describe('the process that runs import', () => {
   });
 
   it('is a child under the heap cap HEALTHEXPORT_MAX_HEAP_MB sets', async (ctx) => {
-    if (!existsSync('/proc/self/task')) ctx.skip('needs Linux /proc to see child processes');
+    if (!HAS_PROC) ctx.skip('needs Linux /proc to see child processes');
     const r = await importFromStdin({ HEALTHEXPORT_MAX_HEAP_MB: '96' });
     expect(r.argv).toHaveLength(1);
     expect(r.argv[0]).toContain('--max-old-space-size=96');
