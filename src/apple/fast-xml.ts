@@ -77,6 +77,8 @@ function namedEntity(e: string): string | undefined {
 
 /** A character that is not ASCII: part of a multi-byte UTF-8 sequence, in the Latin-1 view. */
 const HIGH = /[\x80-\xff]/g;
+/** Non-ASCII values remembered with their decoding (FastXml.utf8). */
+const DECODED_KEPT = 4;
 /** A position past any string (nextHigh when none is left). */
 const NONE = 0x7fffffff;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -135,6 +137,13 @@ export class FastXml {
    * instead of being scanned character by character and looked up.
    */
   private readonly layouts = new Map<string, string[]>();
+  /**
+   * The last non-ASCII values decoded, as [Latin-1 view, UTF-8 text] pairs: a Record's sourceName
+   * and device repeat from one Record to the next, and a comparison with the Latin-1 view costs
+   * less than decoding the bytes again.
+   */
+  private readonly decoded: [string, string][] = [];
+  private decodedNext = 0;
 
   constructor(private readonly h: FastHandlers) {}
 
@@ -178,7 +187,16 @@ export class FastXml {
 
   /** The text s[a..b) decoded: a slice when it is ASCII, else its bytes as UTF-8. */
   private text(a: number, b: number): string {
-    return this.nextHigh(a) < b ? this.bytes.toString('utf8', a, b) : this.s.slice(a, b);
+    return this.nextHigh(a) < b ? this.utf8(a, b) : this.s.slice(a, b);
+  }
+
+  private utf8(a: number, b: number): string {
+    const s = this.s;
+    for (const d of this.decoded) if (d[0].length === b - a && s.startsWith(d[0], a)) return d[1];
+    const text = this.bytes.toString('utf8', a, b);
+    this.decoded[this.decodedNext] = [s.slice(a, b), text];
+    this.decodedNext = (this.decodedNext + 1) % DECODED_KEPT;
+    return text;
   }
 
   push(buf: Buffer): void {

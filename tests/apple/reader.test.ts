@@ -158,6 +158,17 @@ describe('appleReader', () => {
       expect(err?.message).toMatch(/\(line 3, column 17\): unquoted value of attribute b$/);
       expect(err?.offset).toBe(xml.indexOf('b=1') + 2);
     }
+    // Non-ASCII values that repeat (a source name on every Record) are decoded from the bytes they
+    // span each time, whatever was decoded before: values of the same byte length, more distinct
+    // values than the decoder remembers, and repeats far apart and across pieces.
+    const forth = ['Jané’s Watch', 'Janö’s Watch', 'Jané’s Phone', 'Zoë', 'Zoé', 'Jané’s Watch', 'Ünal', 'Zoë', 'Janö’s Watch'];
+    const expected = [...forth, ...[...forth].reverse()].map((n, i) => ({ sourceName: n, device: `${n}${i % 3 ? '' : '’'}` }));
+    const repeated = Buffer.from(`<H>${expected.map((a) => `<R sourceName="${a.sourceName}" device="${a.device}"/>`).join('')}</H>`);
+    for (const piece of [7, repeated.length]) {
+      const got: Record<string, string>[] = [];
+      expect(feed(new FastXml({ open: (t) => got.push(t.attributes), close() {} }), repeated, piece)).toBeNull();
+      expect(got.slice(1), `pieces of ${piece}`).toEqual(expected);
+    }
     // Attribute names are guessed from the previous element of the same name: a name that is a
     // prefix of the guess, or the guess a prefix of it, another order, whitespace before `=`.
     const seq: Record<string, string>[] = [];
