@@ -166,8 +166,9 @@ const signalExitCode = (sig: NodeJS.Signals) => 128 + (osConstants.signals[sig] 
  * Ctrl-C (SIGINT) or SIGTERM during an import: the run stops reading, lets the batches in flight
  * commit, records itself as interrupted and prints how much is stored; exit 130 / 143. The same
  * signal again within a second is the same keypress (a terminal signals the whole process group,
- * and bin/healthexport.js forwards it to a capped import child too); later, or if the run has not stopped 10 s on (a read
- * blocked on stdin), the process exits at once: the next run marks the row (see the run's lease).
+ * and bin/healthexport.js forwards it to a capped import child too); later, or if the run has
+ * not stopped 10 s on (a read blocked on stdin), the process exits at once: the next run marks
+ * the row (see the run's lease).
  */
 function stopOnSignals() {
   const controller = new AbortController();
