@@ -163,6 +163,10 @@ export class TableBatch {
   read = 0;
   dupUnchanged = 0;
   dupUpdated = 0;
+  /** The series of the last row added (spec.series), its latest time, and the others'. */
+  private series: string | undefined = undefined;
+  private seriesLatest = -Infinity;
+  private readonly seriesLatestOf = new Map<string, number>();
   /** Partition months holding at least one row (see monthKey). */
   private readonly monthSet = new Set<number>();
   /** [start, end) of the last month added, in epoch ms: most records fall in the previous one's. */
@@ -207,9 +211,10 @@ export class TableBatch {
     w.end();
     const t = this.spec.time(record);
     this.read++;
-    // Keys contain the time: a record later than all before it cannot repeat one of them, and
-    // exports are mostly in time order, so the map is usually never needed.
-    if (t <= this.maxTime) {
+    // Keys contain the time: a record later than all before it of its series (spec.series) cannot
+    // repeat one of them, and exports write each series in time order, so the map is usually
+    // never needed.
+    if (t <= this.latestOfSeries(record)) {
       const slots = this.slots ?? this.buildSlots();
       const key = this.keyOf(w.lastChunk, w.lastStart);
       const slot = slots.get(key);
@@ -226,7 +231,8 @@ export class TableBatch {
       slots.set(key, this.n);
     } else {
       this.slots?.set(this.keyOf(w.lastChunk, w.lastStart), this.n);
-      this.maxTime = t;
+      if (t > this.maxTime) this.maxTime = t;
+      this.seriesLatest = t;
     }
     if (this.n === this.chunkOf.length) this.grow();
     this.chunkOf[this.n] = w.lastChunk;
@@ -236,6 +242,23 @@ export class TableBatch {
     this.noteMonth(t);
     if (t < this.minTime) this.minTime = t;
     return null;
+  }
+
+  /**
+   * The latest time among the rows of `record`'s series so far (all rows when the table has no
+   * series). The series changes seldom (an export writes a metric's samples together), so the
+   * current one's latest time is kept aside and the map is consulted only on a change.
+   */
+  private latestOfSeries(record: HealthRecord): number {
+    const of = this.spec.series;
+    if (of === undefined) return this.maxTime;
+    const s = of(record);
+    if (s !== this.series) {
+      if (this.series !== undefined) this.seriesLatestOf.set(this.series, this.seriesLatest);
+      this.series = s;
+      this.seriesLatest = this.seriesLatestOf.get(s) ?? -Infinity;
+    }
+    return this.seriesLatest;
   }
 
   /** A row's key: the bytes of its key fields (length words included, so it is unambiguous). */

@@ -26,6 +26,12 @@ export interface TableSpec {
   keepStoredWhenNull?: readonly string[];
   /** The record's partition instant (epoch ms). */
   time(r: HealthRecord): number;
+  /**
+   * A key column other than the time that splits the rows into series, each mostly written in
+   * time order (an activity metric's samples come metric by metric): a row later than every
+   * earlier row of its series cannot repeat a key (load/batch.ts).
+   */
+  series?(r: HealthRecord): string;
   write(w: RowWriter, r: HealthRecord): void;
 }
 
@@ -39,6 +45,7 @@ function spec<K extends RecordKind>(s: {
   key: readonly string[];
   keepStoredWhenNull?: readonly string[];
   time: (r: Of<K>) => number;
+  series?: (r: Of<K>) => string;
   write: (w: RowWriter, r: Of<K>) => void;
 }): TableSpec {
   if (s.types.length !== s.columns.length) throw new Error(`${s.table}: ${s.columns.length} columns but ${s.types.length} types`);
@@ -139,6 +146,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     types: ['text', 'timestamptz', 'text', 'float8', 'text', 'text', 'timestamptz', 'jsonb'],
     key: ['metric', 'recorded_at', 'source'],
     time: (r) => r.time,
+    series: (r) => r.metric,
     write: (w, r) => {
       w.text(r.metric);
       w.timestamptz(r.time);
@@ -192,6 +200,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     types: ['text', 'timestamptz', 'float8', 'float8', 'float4', 'float4', 'float4', 'float4', 'float4', 'float4', 'float4', 'int4'],
     key: ['workout_id', 'recorded_at', 'seq'],
     time: (r) => r.time,
+    series: (r) => r.workoutId,
     write: (w, r) => {
       w.text(r.workoutId);
       w.timestamptz(r.time);
@@ -214,6 +223,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     types: ['text', 'text', 'timestamptz', 'text', 'float4', 'float4', 'float4', 'text'],
     key: ['workout_id', 'series', 'recorded_at'],
     time: (r) => r.time,
+    series: (r) => r.series,
     write: (w, r) => {
       w.text(r.workoutId);
       w.text(r.series);
@@ -230,6 +240,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     types: ['text', 'text', 'timestamptz', 'text', 'float8', 'text'],
     key: ['workout_id', 'series', 'recorded_at'],
     time: (r) => r.time,
+    series: (r) => r.series,
     write: (w, r) => {
       w.text(r.workoutId);
       w.text(r.series);
@@ -246,6 +257,7 @@ export const TABLES: Record<RecordKind, TableSpec> = {
     types: ['text', 'timestamptz', 'text', 'timestamptz', 'text', 'jsonb'],
     key: ['section', 'recorded_at', 'event_key'],
     time: (r) => r.time,
+    series: (r) => r.section,
     write: (w, r) => {
       w.text(r.section);
       w.timestamptz(r.time);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { HeartRateRecord } from '../../src/records/model.js';
+import type { HeartRateRecord, QuantityRecord } from '../../src/records/model.js';
 import { TableBatch } from '../../src/load/batch.js';
 import { TABLES } from '../../src/load/tables.js';
 import { writeBatch, type WriteContext } from '../../src/load/writer.js';
@@ -156,5 +156,30 @@ describe('TableBatch', () => {
     // Same instant, another source: a different key.
     expect(batchOf([hr(20, 60), hr(20, 60, 'Phone')]).size).toBe(2);
     expect(b.months()).toHaveLength(1);
+  });
+
+  it('finds a repeated key after its series comes back: metric by metric, each in time order', () => {
+    // An export writes one metric's samples, then the next one's from its start again (spec.series:
+    // the metric). Going back in time to a new metric repeats no key; coming back to the first
+    // one does, and must be resolved like any other duplicate.
+    const q = (metric: string, minute: number, qty: number): QuantityRecord => ({
+      kind: 'quantity', metric, unit: 'count', time: Date.UTC(2024, 0, 10, 12, minute), endTime: null, source: 'Watch', qty, text: null, extra: null,
+    });
+    const b = new TableBatch(TABLES.quantity);
+    const records = [q('steps', 1, 10), q('steps', 2, 20), q('flights', 1, 1), q('flights', 2, 2), q('steps', 2, 25), q('flights', 1, 1), q('steps', 3, 30)];
+    for (const r of records) expect(b.add(r)).toBeNull();
+    expect({ size: b.size, read: b.read, dupUpdated: b.dupUpdated, dupUnchanged: b.dupUnchanged }).toEqual({
+      size: 5,
+      read: 7,
+      dupUpdated: 1,
+      dupUnchanged: 1,
+    });
+    expect([...Array(b.size).keys()].map((i) => b.rows.rowText(i).split('\t').slice(0, 4).join(' '))).toEqual([
+      'steps 2024-01-10T12:01:00.000Z Watch 10',
+      'steps 2024-01-10T12:02:00.000Z Watch 25',
+      'flights 2024-01-10T12:01:00.000Z Watch 1',
+      'flights 2024-01-10T12:02:00.000Z Watch 2',
+      'steps 2024-01-10T12:03:00.000Z Watch 30',
+    ]);
   });
 });
