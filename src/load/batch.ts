@@ -232,7 +232,7 @@ export class TableBatch {
     } else {
       this.slots?.set(this.keyOf(w.lastChunk, w.lastStart), this.n);
       if (t > this.maxTime) this.maxTime = t;
-      this.seriesLatest = t;
+      this.seriesLatest = t; // the series' latest (unused for a table without series)
     }
     if (this.n === this.chunkOf.length) this.grow();
     this.chunkOf[this.n] = w.lastChunk;

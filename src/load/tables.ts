@@ -27,9 +27,9 @@ export interface TableSpec {
   /** The record's partition instant (epoch ms). */
   time(r: HealthRecord): number;
   /**
-   * A key column other than the time that splits the rows into series, each mostly written in
-   * time order (an activity metric's samples come metric by metric): a row later than every
-   * earlier row of its series cannot repeat a key (load/batch.ts).
+   * The record's value of a key column other than the time, which splits the rows into series
+   * each mostly written in time order (an activity metric's samples come metric by metric): a row
+   * later than every earlier row of its series cannot repeat a key (load/batch.ts).
    */
   series?(r: HealthRecord): string;
   write(w: RowWriter, r: HealthRecord): void;
