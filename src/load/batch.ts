@@ -163,7 +163,7 @@ export class TableBatch {
   read = 0;
   dupUnchanged = 0;
   dupUpdated = 0;
-  /** The series of the last row added (spec.series), its latest time, and the others'. */
+  /** The series of the last row added (spec.series), its latest time, and the other series'. */
   private series: string | undefined = undefined;
   private seriesLatest = -Infinity;
   private readonly seriesLatestOf = new Map<string, number>();
@@ -232,7 +232,7 @@ export class TableBatch {
     } else {
       this.slots?.set(this.keyOf(w.lastChunk, w.lastStart), this.n);
       if (t > this.maxTime) this.maxTime = t;
-      this.seriesLatest = t; // the series' latest (unused for a table without series)
+      this.seriesLatest = t;
     }
     if (this.n === this.chunkOf.length) this.grow();
     this.chunkOf[this.n] = w.lastChunk;
@@ -245,13 +245,13 @@ export class TableBatch {
   }
 
   /**
-   * The latest time among the rows of `record`'s series so far (all rows when the table has no
-   * series). The series changes seldom (an export writes a metric's samples together), so the
-   * current one's latest time is kept aside and the map is consulted only on a change.
+   * The latest time among the rows of `record`'s series so far; a table without series is one.
+   * The series changes seldom (an export writes a metric's samples together), so the current
+   * one's latest time is kept aside and the map is consulted only on a change.
    */
   private latestOfSeries(record: HealthRecord): number {
     const of = this.spec.series;
-    if (of === undefined) return this.maxTime;
+    if (of === undefined) return this.seriesLatest;
     const s = of(record);
     if (s !== this.series) {
       if (this.series !== undefined) this.seriesLatestOf.set(this.series, this.seriesLatest);
