@@ -18,7 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   metrics: ['db'],
   input: [],
   db: [],
-  rollups: ['db'],
+  rollups: ['records', 'db'],
   hae: ['records'],
   apple: ['records', 'input'],
   load: ['records', 'db', 'rollups'],

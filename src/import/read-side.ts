@@ -75,6 +75,8 @@ export interface ReadOptions {
    * apart from it (Apple's GPX files), the lines are built from the stored points at the end.
    */
   routeLines?: boolean;
+  /** Batches keep their rollup quarters as they fill (the writer adds them with each direct COPY). */
+  quarters?: boolean;
 }
 
 /** A batch is also sent once its rows reach this size (a few workouts carry big JSON). */
@@ -229,7 +231,7 @@ export class ReadSide {
    */
   private store(rec: HealthRecord, routed: boolean): TableBatch | null {
     let batch = this.batches.get(rec.kind);
-    if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(this.specFor(rec.kind))));
+    if (!batch) this.batches.set(rec.kind, (batch = new TableBatch(this.specFor(rec.kind), { quarters: this.opts.quarters })));
     const refused = batch.add(rec);
     if (refused !== null) {
       this.rejectUnplaced(rec, `not stored: ${refused}`);

@@ -168,7 +168,8 @@ class ImportRun implements BatchSink {
   /** Reads the whole input; batches are written as they come. */
   async read(): Promise<ReadEnd> {
     const reader = (this.opts.reader ?? detectReader)(this.meter.wrap(this.src.open()), this.src, { maxElementBytes: this.opts.maxElementBytes });
-    const end = await new ReadSide({ batchRows: this.opts.batchRows ?? DEFAULT_BATCH_ROWS, routeLines: this.routeLines }, this).readAll(reader);
+    const quarters = !!this.ctx && this.ctx.rollups !== false;
+    const end = await new ReadSide({ batchRows: this.opts.batchRows ?? DEFAULT_BATCH_ROWS, routeLines: this.routeLines, quarters }, this).readAll(reader);
     const f = end.failure;
     if (f?.kind === 'read' && f.offset === null) f.offset = this.meter.bytes;
     if (f?.kind === 'interrupted') f.message = `interrupted by ${String(this.opts.signal?.reason ?? 'a signal')}`;

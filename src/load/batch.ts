@@ -7,7 +7,8 @@
  */
 import { monthKey } from '../db/partitions.js';
 import type { HealthRecord } from '../records/model.js';
-import type { SampleRows } from '../rollups/aggregate.js';
+import { RecordQuarters, type QuarterRows, type SampleRows } from '../rollups/aggregate.js';
+import { rollupInput } from '../rollups/inputs.js';
 import { COPY_SIGNATURE, COPY_TRAILER, RowRefused, RowWriter, fieldEpochMs, fieldNumber, fieldOffsets, fieldText, int32At } from '../db/copy-binary.js';
 import { keyFields, type TableSpec } from './tables.js';
 
@@ -172,10 +173,17 @@ export class TableBatch {
   /** [start, end) of the last month added, in epoch ms: most records fall in the previous one's. */
   private monthFrom = Infinity;
   private monthTo = -Infinity;
+  /** The rows' rollup quarters, kept as they are added (`opts.quarters`, tables that roll up). */
+  private readonly quarters: RecordQuarters | null;
 
-  constructor(readonly spec: TableSpec) {
+  constructor(
+    readonly spec: TableSpec,
+    opts: { quarters?: boolean } = {},
+  ) {
     this.keyAt = keyFields(spec);
     this.fields = spec.columns.length + 2;
+    const input = opts.quarters ? rollupInput(spec.table) : undefined;
+    this.quarters = input ? new RecordQuarters(input) : null;
   }
 
   /** Bytes of binary rows held (what the batch costs in memory, outside the JS heap). */
@@ -190,6 +198,11 @@ export class TableBatch {
   get rows(): CopyRows {
     const n = this.n;
     return new CopyRows(this.spec, this.w.chunks, this.chunkOf.subarray(0, n), this.startOf.subarray(0, n), this.endOf.subarray(0, n));
+  }
+
+  /** The rows' rollup quarters when the batch kept them (else null: aggregate `rows`). */
+  quarterRows(): QuarterRows | null {
+    return this.quarters?.rows(this.rows) ?? null;
   }
 
   /**
@@ -222,6 +235,7 @@ export class TableBatch {
         if (this.sameRow(slot, w.lastChunk, w.lastStart, w.lastEnd)) this.dupUnchanged++;
         else {
           this.dupUpdated++;
+          this.quarters?.replaced();
           this.chunkOf[slot] = w.lastChunk;
           this.startOf[slot] = w.lastStart;
           this.endOf[slot] = w.lastEnd;
@@ -239,6 +253,7 @@ export class TableBatch {
     this.startOf[this.n] = w.lastStart;
     this.endOf[this.n] = w.lastEnd;
     this.n++;
+    this.quarters?.add(record);
     this.noteMonth(t);
     if (t < this.minTime) this.minTime = t;
     return null;

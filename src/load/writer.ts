@@ -246,7 +246,7 @@ export async function writeBatch(ctx: WriteContext, batch: TableBatch): Promise<
   if (fresh) {
     try {
       // Aggregated before the transaction opens (and once, whatever the retries).
-      const quarters = ctx.rollups !== false ? quartersOfCopy(spec, rows) : null;
+      const quarters = ctx.rollups !== false ? quartersOfCopy(spec, rows, batch.quarterRows()) : null;
       counts.inserted += await withRetry(() => writeDirect(ctx, spec, rows, timer, quarters), retries);
       path = 'direct';
     } catch (err) {

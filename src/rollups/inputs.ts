@@ -8,6 +8,7 @@
  * - blood_pressure_metrics: `blood_pressure_systolic` and `blood_pressure_diastolic`.
  * - sleep_metrics: `sleep_analysis`, a night's total sleep.
  */
+import type { HealthRecord } from '../records/model.js';
 
 export interface RollupInput {
   table: string;
@@ -33,7 +34,17 @@ export interface RollupInput {
    * there: the value).
    */
   fromRows: readonly RowSelect[];
+  /**
+   * The same again over a record as it is batched (aggregate.ts, RecordQuarters): each of its
+   * samples as (index in fromRows, metric, value, low, high), numbers as their columns store them
+   * (a real column's as float4). Time, source and unit are the record's own.
+   */
+  fromRecord(r: HealthRecord, sample: SampleOf): void;
 }
+
+export type SampleOf = (k: number, metric: string, value: number, low: number, high: number) => void;
+
+const f4 = Math.fround;
 
 export interface RowSelect {
   metric: { column: string } | { name: string };
@@ -55,6 +66,9 @@ const INPUTS: readonly RollupInput[] = [
     selects: [['x.metric', 'x.qty', 'x.qty', 'x.qty']],
     where: `x.qty IS NOT NULL AND x.metric NOT IN (${OWN_TABLE_METRICS.map((m) => `'${m}'`).join(', ')})`,
     fromRows: [{ metric: { column: 'metric' }, value: 'qty', low: 'qty', high: 'qty' }],
+    fromRecord: (r, sample) => {
+      if (r.kind === 'quantity' && r.qty !== null) sample(0, r.metric, r.qty, r.qty, r.qty);
+    },
   },
   {
     table: 'heart_rate_metrics',
@@ -65,6 +79,11 @@ const INPUTS: readonly RollupInput[] = [
     selects: [["'heart_rate'", 'x.avg_bpm', 'coalesce(x.min_bpm, x.avg_bpm)', 'coalesce(x.max_bpm, x.avg_bpm)']],
     where: null,
     fromRows: [{ metric: { name: 'heart_rate' }, value: 'avg_bpm', low: 'min_bpm', high: 'max_bpm' }],
+    fromRecord: (r, sample) => {
+      if (r.kind !== 'heart_rate') return;
+      const avg = f4(r.avg);
+      sample(0, 'heart_rate', avg, r.min === null ? avg : f4(r.min), r.max === null ? avg : f4(r.max));
+    },
   },
   {
     table: 'blood_pressure_metrics',
@@ -81,6 +100,13 @@ const INPUTS: readonly RollupInput[] = [
       { metric: { name: 'blood_pressure_systolic' }, value: 'systolic', low: 'systolic', high: 'systolic' },
       { metric: { name: 'blood_pressure_diastolic' }, value: 'diastolic', low: 'diastolic', high: 'diastolic' },
     ],
+    fromRecord: (r, sample) => {
+      if (r.kind !== 'blood_pressure') return;
+      const sys = f4(r.systolic);
+      const dia = f4(r.diastolic);
+      sample(0, 'blood_pressure_systolic', sys, sys, sys);
+      sample(1, 'blood_pressure_diastolic', dia, dia, dia);
+    },
   },
   {
     table: 'sleep_metrics',
@@ -91,6 +117,11 @@ const INPUTS: readonly RollupInput[] = [
     selects: [["'sleep_analysis'", 'x.total_sleep', 'x.total_sleep', 'x.total_sleep']],
     where: 'x.total_sleep IS NOT NULL',
     fromRows: [{ metric: { name: 'sleep_analysis' }, value: 'total_sleep', low: 'total_sleep', high: 'total_sleep' }],
+    fromRecord: (r, sample) => {
+      if (r.kind !== 'sleep_night' || r.totalSleep === null) return;
+      const total = f4(r.totalSleep);
+      sample(0, 'sleep_analysis', total, total, total);
+    },
   },
 ];
 

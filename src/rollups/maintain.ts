@@ -35,10 +35,13 @@ export interface CopiedQuarters {
   rows: QuarterRows;
 }
 
-/** The quarter aggregates of rows about to be COPYed; null when their table does not roll up. */
-export function quartersOfCopy(spec: RolledTable, rows: SampleRows): CopiedQuarters | null {
+/**
+ * The quarter aggregates of rows about to be COPYed: those their batch kept as it was filled
+ * (`kept`), else read from the rows; null when their table does not roll up.
+ */
+export function quartersOfCopy(spec: RolledTable, rows: SampleRows, kept: QuarterRows | null = null): CopiedQuarters | null {
   const input = rollupInput(spec.table);
-  return input ? { input, rows: aggregateRows(rows, input) } : null;
+  return input ? { input, rows: kept ?? aggregateRows(rows, input) } : null;
 }
 
 /** Adds them, once the rows are COPYed, in the same transaction; then recomputes their days. */

@@ -312,6 +312,49 @@ describe('a batch aggregated before it is sent', () => {
     ])).toEqual({ series: ['a', 'a'], lo: [0, 3_600_000], hi: [1_800_000, 4_500_000] });
   });
 
+  it('kept as records are added: the same quarters as read back from the rows, also after a row was replaced', () => {
+    const t0 = at('2024-05-01T10:00:00Z');
+    const kinds: HealthRecord[][] = [
+      [
+        ...[0, 1, 2, 3, 20, 21, 40].map((m, i) => qty('step_count', new Date(t0 + m * 60_000).toISOString(), 10 + i, 'count')),
+        qty('heart_rate', '2024-05-01T10:00:00Z', 60, 'count/min'), // the heart-rate table's metric: skipped
+        qty('headache', '2024-05-01T10:00:00Z', null, null, 'Mild'),
+        { ...qty('step_count', '2024-05-01T10:00:00Z', 3, 'count'), time: t0 + 15 * 60_000 - 0.0004 } as HealthRecord, // stored as 10:15:00
+        { ...qty('distance', '2024-05-01T10:01:00Z', 0.25, null), source: 'Phone' } as HealthRecord,
+        qty('step_count', '2024-05-01T10:05:00Z', 4, 'count'), // back to a quarter summed before
+      ],
+      [0, 1, 2, 17, 33].map((m): HealthRecord => ({
+        kind: 'heart_rate', time: t0 + m * 60_000, source: 'Watch', unit: 'count/min', min: m === 1 ? null : 60.1, avg: 70.3 + m, max: m === 2 ? null : 99.7, extra: null,
+      })),
+      [0, 30].map((m): HealthRecord => ({ kind: 'blood_pressure', time: t0 + m * 60_000, source: 'Cuff', unit: 'mmHg', systolic: 120.1, diastolic: 80.3, extra: null })),
+      [null, 7.3].map((total, i): HealthRecord => ({
+        kind: 'sleep_night', time: t0 + i * 86_400_000, source: 'Watch', unit: 'hr', totalSleep: total, core: null, deep: null, rem: null,
+        awake: null, inBed: null, asleep: null, sleepStart: null, sleepEnd: null, inBedStart: null, inBedEnd: null, extra: null,
+      })),
+    ];
+    for (const records of kinds) {
+      const input = rollupInput(TABLES[records[0].kind].table)!;
+      for (const replace of [false, true]) {
+        const b = new TableBatch(TABLES[records[0].kind], { quarters: true });
+        for (const r of records) expect(b.add(r)).toBeNull();
+        // The first record again with another value: the batch keeps the later one.
+        if (replace) expect(b.add({ ...records[0], qty: 1000 } as HealthRecord)).toBeNull();
+        const kept = b.quarterRows()!;
+        expect(kept.samples.length).toBeGreaterThan(0);
+        expect(kept).toEqual(aggregateRows(b.rows, input));
+        if (records[0].kind === 'quantity' && !replace) {
+          // Minutes 0-3 and the one that came back to 10:05; minutes 20, 21 and the one stored at 10:15.
+          const at = (q: number) => kept.bucket.findIndex((b, k) => b === q && kept.metric[k] === 'step_count');
+          const [i, j] = [at(t0), at(t0 + 900_000)];
+          expect([kept.samples[i], kept.total[i], kept.low[i], kept.high[i]]).toEqual([5, 50, 4, 13]);
+          expect([kept.samples[j], kept.total[j], kept.low[j], kept.high[j]]).toEqual([3, 32, 3, 15]);
+          expect(kept.metric.filter((m) => m === 'step_count').length).toBe(3);
+        }
+      }
+    }
+    expect(new TableBatch(TABLES.quantity).quarterRows()).toBeNull();
+  });
+
   it('adds to quarters already stored: at the edges by upsert, inside by COPY stepping back to the upsert', async () => {
     const user = await db.pool.query(`INSERT INTO users (name) VALUES ('quarters') RETURNING id`);
     const userId = Number(user.rows[0].id);
