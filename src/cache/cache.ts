@@ -28,7 +28,7 @@
  * fetches the epoch together with its GET, and writes its value with a script that only SETs if
  * the epoch is unchanged. An invalidation anywhere between the reader's GET and its SET wins.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ConfigError, errorMessage } from '../errors.js';
 import { recordCache, recordError } from '../metrics/registry.js';
 import { redactUrl } from '../db/connection.js';
@@ -234,29 +234,41 @@ class RedisCache extends BaseCache implements EnabledCache {
   readonly enabled = true as const;
   readonly notice = null;
   readonly description: string;
-  private readonly redis: ScriptedRedis;
+  /** Made on first use: ioredis is loaded only then (every command starts ~0.1 s sooner without it). */
+  private redis: ScriptedRedis | null = null;
+  private made: Promise<ScriptedRedis> | null = null;
   private connecting: Promise<boolean> | null = null;
   private warned = false;
   private readonly warnFn: (m: string, cause: string) => void;
 
-  constructor(url: string, prefix: string, ttls: Record<CacheKind, number>, opts: CacheOptions) {
+  constructor(
+    private readonly url: string,
+    prefix: string,
+    ttls: Record<CacheKind, number>,
+    private readonly opts: CacheOptions,
+  ) {
     super(prefix, ttls);
     this.description = redactUrl(url);
     this.warnFn = opts.warn ?? ((m) => process.stderr.write(`healthexport: ${m}\n`));
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: opts.connectTimeoutMs ?? 1000,
-      commandTimeout: opts.commandTimeoutMs ?? 2000,
-      // Fail fast instead of queueing while disconnected, and do not reconnect in the
-      // background: a CLI run is short, and the next run connects afresh.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => null,
-    });
-    redis.defineCommand('heRead', { numberOfKeys: 3, lua: READ_SCRIPT });
-    redis.defineCommand('heWrite', { numberOfKeys: 2, lua: WRITE_SCRIPT });
-    redis.on('error', (err) => this.fail(err));
-    this.redis = redis as ScriptedRedis;
+  }
+
+  private client(): Promise<ScriptedRedis> {
+    return (this.made ??= import('ioredis').then(({ Redis }) => {
+      const redis = new Redis(this.url, {
+        lazyConnect: true,
+        connectTimeout: this.opts.connectTimeoutMs ?? 1000,
+        commandTimeout: this.opts.commandTimeoutMs ?? 2000,
+        // Fail fast instead of queueing while disconnected, and do not reconnect in the
+        // background: a CLI run is short, and the next run connects afresh.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      });
+      redis.defineCommand('heRead', { numberOfKeys: 3, lua: READ_SCRIPT });
+      redis.defineCommand('heWrite', { numberOfKeys: 2, lua: WRITE_SCRIPT });
+      redis.on('error', (err) => this.fail(err));
+      return (this.redis = redis as ScriptedRedis);
+    }));
   }
 
   private fail(err: unknown): void {
@@ -268,9 +280,10 @@ class RedisCache extends BaseCache implements EnabledCache {
   }
 
   async available(): Promise<boolean> {
-    if (this.redis.status === 'ready') return true;
-    if (this.redis.status === 'wait' && !this.connecting) {
-      this.connecting = this.redis.connect().then(
+    const redis = this.redis ?? (await this.client());
+    if (redis.status === 'ready') return true;
+    if (redis.status === 'wait' && !this.connecting) {
+      this.connecting = redis.connect().then(
         () => true,
         (err) => {
           this.fail(err);
@@ -279,14 +292,14 @@ class RedisCache extends BaseCache implements EnabledCache {
       );
     }
     if (this.connecting) await this.connecting;
-    return (this.redis.status as string) === 'ready';
+    return (redis.status as string) === 'ready';
   }
 
   /** Runs fn if Redis is usable; any failure is warned about once and yields the fallback. */
   private async safe<T>(fallback: T, fn: (r: ScriptedRedis) => Promise<T>): Promise<T> {
     if (!(await this.available())) return fallback;
     try {
-      return await fn(this.redis);
+      return await fn(this.redis!);
     } catch (err) {
       this.fail(err);
       return fallback;
@@ -337,14 +350,16 @@ class RedisCache extends BaseCache implements EnabledCache {
     return (await this.safe(0, (r) => r.heWrite(key, epochKey, epoch ?? '', JSON.stringify(value), ttlS))) === 1;
   }
 
+  /** Only from within `safe` (the client is made and ready). */
   private async scanDelete(pattern: string, select: (key: string) => boolean = () => true): Promise<number> {
+    const redis = this.redis!;
     let deleted = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
       cursor = next;
       const chosen = keys.filter(select);
-      if (chosen.length) deleted += await this.redis.unlink(...chosen);
+      if (chosen.length) deleted += await redis.unlink(...chosen);
     } while (cursor !== '0');
     return deleted;
   }
@@ -413,14 +428,16 @@ class RedisCache extends BaseCache implements EnabledCache {
   }
 
   async close(): Promise<void> {
-    if (this.redis.status === 'ready') {
+    const redis = this.made ? await this.made : null;
+    if (redis === null) return;
+    if (redis.status === 'ready') {
       try {
-        await this.redis.quit();
+        await redis.quit();
         return;
       } catch {
         // fall through to a hard disconnect
       }
     }
-    this.redis.disconnect();
+    redis.disconnect();
   }
 }

@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { Redis } from 'ioredis';
 import { openDatabase, serverConfig, type Database } from '../db/connection.js';
 import { defaultDataDir } from '../db/embedded.js';
 import { currentVersion, loadMigrations, type PostgisMode } from '../db/migrations.js';
@@ -121,6 +120,8 @@ async function partitionsCheck(db: Database, monthsAhead: number): Promise<Check
 
 async function redisCheck(url: string | undefined): Promise<Check> {
   if (!url) return pass('redis', 'not configured: no cache, rate limits counted per process (set REDIS_URL to use one)');
+  // Loaded here, not with the command: every other command starts ~0.1 s sooner without it.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   redis.on('error', () => {});
   try {

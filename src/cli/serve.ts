@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { openCache } from '../cache/cache.js';
 import { ConfigError } from '../errors.js';
 import { SERVE_JOB, startPeriodicPush, type PeriodicPush } from '../metrics/push.js';
-import { createServer } from '../server/app.js';
 import { addDbOptions, withDatabase, type DbOptions } from './context.js';
 import { log } from './log.js';
 
@@ -88,6 +87,8 @@ Examples:
       async (db) => {
         // The summaries cache (same Redis): each upload invalidates what it changed, as import does.
         const cache = openCache(redisUrl);
+        // The server (and the Redis client of its rate limits) is loaded only for `serve`.
+        const { createServer } = await import('../server/app.js');
         const app = createServer({
           pool: db.pool,
           cache,
