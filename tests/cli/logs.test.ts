@@ -130,7 +130,7 @@ describe('logs on stderr', () => {
     expect(quietError.stderr.trim().split('\n')).toHaveLength(1);
     expect(quietError.stderr).toMatch(/bad\.json: not a Health Auto Export file/);
     const verbose = await runCli(['summary', '--user', 'default', '--verbose', '--database-url', db.url]);
-    expect(verbose.stderr).toMatch(/^healthexport: database at=postgres:\/\/\S+ kind=server$/m);
+    expect(verbose.stderr).toMatch(/^healthexport: database at=postgres(ql)?:\/\/\S+ kind=server$/m); // postgresql:// when the tests start an embedded server
   });
 });
 
