@@ -11,6 +11,7 @@ import { userIdByName } from '../../src/db/users.js';
 import { importSource } from '../../src/import/run-import.js';
 import { resolveInputs } from '../../src/input/open-input.js';
 import { addZone, rebuildRollups, setSourcePriority } from '../../src/rollups/rebuild.js';
+import { refreshSql } from '../../src/rollups/refresh.js';
 import { addQuarterRows, type SourceRankCache } from '../../src/rollups/add-quarters.js';
 import { aggregateRows, spansOfQuarters, type QuarterRows } from '../../src/rollups/aggregate.js';
 import { TableBatch } from '../../src/load/batch.js';
@@ -264,6 +265,43 @@ describe('days in any zone', () => {
     const zones = await db.pool.query(`SELECT count(*)::int AS n FROM pg_timezone_names WHERE name !~ '^(posix|right)/'`);
     expect(zones.rows[0].n).toBeGreaterThan(300);
     expect(rows).toEqual([]);
+  });
+});
+
+describe('the cost of keeping days', () => {
+  it('follows the days a batch touches, not the user\'s history, while rollup_days has no statistics of it', async () => {
+    const user = await db.pool.query(`INSERT INTO users (name) VALUES ('history') RETURNING id`);
+    const userId = Number(user.rows[0].id);
+    const client = await db.pool.connect();
+    try {
+      // In one transaction: autovacuum cannot analyze rows nobody else sees, as during a first import.
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO rollup_days (user_id, tz, metric, starts_at, unit, day, samples, total, low, high)
+         SELECT $1, 'UTC', 'step_count', d, 'count', d::date, 1, 1, 1, 1
+         FROM generate_series('2010-01-01'::timestamptz, '2023-12-31', interval '1 day') d`,
+        [userId],
+      );
+      const input = rollupInput('activity_metrics')!;
+      const [lo, hi] = ['2020-03-01T00:00:00.000Z', '2020-03-03T00:00:00.000Z'];
+      const sql = refreshSql(input, { lo, hi });
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.days}`, [userId, ['step_count'], [lo], [hi]]);
+      // Rows of rollup_days that any scan read: the touched days' (no quarters there: both go).
+      let read = 0;
+      const walk = (n: Record<string, unknown>) => {
+        if (n['Relation Name'] === 'rollup_days' && /Scan/.test(String(n['Node Type'])) && n['Node Type'] !== 'Tid Scan') {
+          read += Number(n['Actual Rows']) * Number(n['Actual Loops']);
+        }
+        for (const c of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(c);
+      };
+      walk(rows[0]['QUERY PLAN'][0].Plan);
+      expect(read).toBe(2);
+      const left = await client.query(`SELECT count(*)::int AS n FROM rollup_days WHERE user_id = $1`, [userId]);
+      expect(left.rows[0].n).toBe(5113 - 2);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 });
 
