@@ -235,7 +235,6 @@ class RedisCache extends BaseCache implements EnabledCache {
   readonly notice = null;
   readonly description: string;
   /** Made on first use: ioredis is loaded only then (every command starts ~0.1 s sooner without it). */
-  private redis: ScriptedRedis | null = null;
   private made: Promise<ScriptedRedis> | null = null;
   private connecting: Promise<boolean> | null = null;
   private warned = false;
@@ -267,7 +266,7 @@ class RedisCache extends BaseCache implements EnabledCache {
       redis.defineCommand('heRead', { numberOfKeys: 3, lua: READ_SCRIPT });
       redis.defineCommand('heWrite', { numberOfKeys: 2, lua: WRITE_SCRIPT });
       redis.on('error', (err) => this.fail(err));
-      return (this.redis = redis as ScriptedRedis);
+      return redis as ScriptedRedis;
     }));
   }
 
@@ -280,8 +279,13 @@ class RedisCache extends BaseCache implements EnabledCache {
   }
 
   async available(): Promise<boolean> {
-    const redis = this.redis ?? (await this.client());
-    if (redis.status === 'ready') return true;
+    return (await this.ready()) !== null;
+  }
+
+  /** The client once connected; null when Redis does not answer. */
+  private async ready(): Promise<ScriptedRedis | null> {
+    const redis = await this.client();
+    if (redis.status === 'ready') return redis;
     if (redis.status === 'wait' && !this.connecting) {
       this.connecting = redis.connect().then(
         () => true,
@@ -292,14 +296,15 @@ class RedisCache extends BaseCache implements EnabledCache {
       );
     }
     if (this.connecting) await this.connecting;
-    return (redis.status as string) === 'ready';
+    return (redis.status as string) === 'ready' ? redis : null;
   }
 
   /** Runs fn if Redis is usable; any failure is warned about once and yields the fallback. */
   private async safe<T>(fallback: T, fn: (r: ScriptedRedis) => Promise<T>): Promise<T> {
-    if (!(await this.available())) return fallback;
+    const redis = await this.ready();
+    if (redis === null) return fallback;
     try {
-      return await fn(this.redis!);
+      return await fn(redis);
     } catch (err) {
       this.fail(err);
       return fallback;
@@ -350,9 +355,7 @@ class RedisCache extends BaseCache implements EnabledCache {
     return (await this.safe(0, (r) => r.heWrite(key, epochKey, epoch ?? '', JSON.stringify(value), ttlS))) === 1;
   }
 
-  /** Only from within `safe` (the client is made and ready). */
-  private async scanDelete(pattern: string, select: (key: string) => boolean = () => true): Promise<number> {
-    const redis = this.redis!;
+  private async scanDelete(redis: ScriptedRedis, pattern: string, select: (key: string) => boolean = () => true): Promise<number> {
     let deleted = 0;
     let cursor = '0';
     do {
@@ -369,9 +372,9 @@ class RedisCache extends BaseCache implements EnabledCache {
       const epochKey = `${this.root}:epoch:user:${userId}`;
       await r.multi().incr(epochKey).expire(epochKey, EPOCH_TTL_S).exec();
       const base = `${this.root}:user:${userId}:`;
-      if (!metrics) return this.scanDelete(this.userPattern(userId));
+      if (!metrics) return this.scanDelete(r, this.userPattern(userId));
       const daily = new Set(metrics.map((m) => `${base}daily:${encodeKeyPart(m)}:`));
-      return this.scanDelete(this.userPattern(userId), (k) => {
+      return this.scanDelete(r, this.userPattern(userId), (k) => {
         const rest = k.slice(base.length);
         if (rest === 'latest') return metrics.length > 0;
         if (rest.startsWith('workouts:')) return !!opts.workouts;
@@ -387,7 +390,7 @@ class RedisCache extends BaseCache implements EnabledCache {
         const epochKey = `${this.root}:epoch:user:${userId}`;
         await r.multi().incr(epochKey).expire(epochKey, EPOCH_TTL_S).exec();
       }
-      return this.scanDelete(this.userPattern(userId));
+      return this.scanDelete(r, this.userPattern(userId));
     });
   }
 
