@@ -200,9 +200,9 @@ export class TableBatch {
     return new CopyRows(this.spec, this.w.chunks, this.chunkOf.subarray(0, n), this.startOf.subarray(0, n), this.endOf.subarray(0, n));
   }
 
-  /** The rows' rollup quarters when the batch kept them (else null: aggregate `rows`). */
+  /** The rows' rollup quarters when the batch kept them and they hold (else null: aggregate `rows`). */
   quarterRows(): QuarterRows | null {
-    return this.quarters?.rows(this.rows) ?? null;
+    return this.quarters?.rows() ?? null;
   }
 
   /**

@@ -86,7 +86,8 @@ export class QuarterAccumulator {
   add(k: number, metric: string, quarter: number, source: string, unit: string, value: number, low: number, high: number): void {
     const r = this.lastRun[k];
     const s = this.lastSeries[k];
-    if (r >= 0 && this.quarterOf[r] === quarter && s!.metric === metric && s!.source === source && s!.unit === unit) {
+    const sameSeries = s !== null && s.metric === metric && s.source === source && s.unit === unit;
+    if (sameSeries && this.quarterOf[r] === quarter) {
       this.samplesOf[r]++;
       this.totalOf[r] += value;
       if (low < this.lowOf[r]) this.lowOf[r] = low;
@@ -94,7 +95,7 @@ export class QuarterAccumulator {
       return;
     }
     if (this.skip.size && this.skip.has(metric)) return;
-    const id = s !== null && s.metric === metric && s.source === source && s.unit === unit ? this.seriesOf[r] : this.seriesId(metric, source, unit);
+    const id = sameSeries ? this.seriesOf[r] : this.seriesId(metric, source, unit);
     if (this.runs === this.seriesOf.length) this.grow();
     const n = this.runs++;
     this.seriesOf[n] = id;
@@ -190,9 +191,9 @@ export class RecordQuarters {
     this.stale = true;
   }
 
-  /** The batch's quarter rows; `rows` are the batch's own rows, read only when a row was replaced. */
-  rows(rows: SampleRows): QuarterRows {
-    return this.stale ? aggregateRows(rows, this.input) : this.acc.rows();
+  /** The batch's quarter rows; null when a row was replaced (its rows must be read back). */
+  rows(): QuarterRows | null {
+    return this.stale ? null : this.acc.rows();
   }
 }
 
