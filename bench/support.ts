@@ -109,6 +109,28 @@ export function timed(cmd: string, args: string[], env: Record<string, string> =
 }
 
 /**
+ * Every timed step starts from the same server state: the dirty buffers the previous step left
+ * are written now (CHECKPOINT), not by the checkpointer while the next step runs. Without it, the
+ * Apple rounds that followed the 5 GB imports ran 0.50-0.52x `\copy` against 0.56-0.63x alone
+ * (bench/README, tenth and eleventh sessions). Needs a superuser (pg_checkpoint in PG 15); without
+ * one the steps run unsettled, said once.
+ */
+let settleRefused = false;
+export async function settle(admin: string): Promise<void> {
+  if (settleRefused) return;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    await c.query('CHECKPOINT');
+  } catch (e) {
+    settleRefused = true;
+    console.error(`bench: CHECKPOINT before each timed step refused (${(e as Error).message}): steps may pay for the previous one's writes`);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
  * `timed`, plus the CPU-seconds of the command's process tree and of the PostgreSQL backends
  * connected to database `dbName` (see profile.ts). With `activity`, pg_stat_activity is sampled
  * every 50 ms for what the backends do (costs the sampler a query per tick).
@@ -121,6 +143,7 @@ export async function timedWithCpu(
   dbName: string,
   activity = false,
 ): Promise<Timed> {
+  await settle(admin);
   const sampler = await startDbSampler(admin, dbName, { intervalMs: activity ? 50 : 200, activity });
   const load = machineLoad();
   const cpu0 = reapedChildrenCpu();
@@ -182,6 +205,7 @@ export async function copyCeiling(admin: string, fromUrl: string, name: string, 
   }
   const url = await freshDatabase(admin, name);
   await copyPartitions(fromUrl, url);
+  await settle(admin);
   const sampler = await startDbSampler(admin, name, { intervalMs: 200, activity: false });
   const cpu0 = reapedChildrenCpu();
   const t = process.hrtime.bigint();
