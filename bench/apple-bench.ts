@@ -102,6 +102,7 @@ healthexport Apple Health export import (${new Date().toISOString().slice(0, 10)
 ${line('first import ', first, `inserted ${fmt(first.s.totals.inserted)} rejected ${first.s.totals.rejected}`)}${runs(firsts.map((f) => f.seconds))}${repeat > 1 ? `  highest peak RSS ${peak.toFixed(0)} MB` : ''}
 ${line('second import', second!, `unchanged ${fmt(second!.s.totals.unchanged)} inserted ${second!.s.totals.inserted} updated ${second!.s.totals.updated}`)}
   psql \\copy     ${ceiling.seconds.toFixed(1)} s  ${fmt(rc)} rows/s  CPU psql+pg ${ceiling.cpu.toFixed(0)}+${ceiling.dbCpu.toFixed(0)} s (same rows, text files, partitions made beforehand)${runs(ceilings.map((c) => c.seconds))}
+  WAL written    first import ${((first.walBytes ?? NaN) / 1e9).toFixed(2)} GB, second ${((second!.walBytes ?? NaN) / 1e9).toFixed(2)} GB, \\copy ${(ceiling.walBytes / 1e9).toFixed(2)} GB
   ratios         first/\\copy ${ratio}   second/first speed ${(firsts[0].seconds / second!.seconds).toFixed(2)}x
   rows stored    ${fmt(stored)} (records read ${fmt(first.s.totals.read)}; generated ${fmt(gen.totalRecords)})${firsts.every((f) => f.s.totals.read === firsts[0].s.totals.read && f.s.totals.inserted === stored) ? '' : '  (ROUNDS DIFFER: see the lines above)'}
 `);

@@ -128,7 +128,7 @@ for (const size of sizes) {
     );
   }
   // --no-copy skips the ceiling (for quick before/after comparisons of the import alone).
-  const ceiling = flag('no-copy') ? { seconds: NaN, rows: 0, cpu: NaN, dbCpu: NaN } : await copyCeiling(adminUrl, url, `${DB}_copy`, work);
+  const ceiling = flag('no-copy') ? { seconds: NaN, rows: 0, cpu: NaN, dbCpu: NaN, walBytes: NaN } : await copyCeiling(adminUrl, url, `${DB}_copy`, work);
   results.push({ bytes: statSync(file).size, records: meta.totalRecords, first, second, stored, ceiling });
   await dropDatabase(adminUrl, DB);
   if (first.profileText) console.log(`\n${first.profileText}\n\n${second.profileText}`);
@@ -184,6 +184,9 @@ if (!flag('no-naive')) {
   naiveLine = `  naive loader (JSON.parse whole file + INSERT 1000 rows/statement) on ${mbOf(naiveSize)}: ${naive.seconds.toFixed(1)} s, ${fmt(naive.rows / naive.seconds)} rows/s, peak RSS ${naive.peakRssMb.toFixed(0)} MB${vs}; it cannot read files over ~512 MB at all (the biggest string V8 holds)`;
 }
 
+const walPerRecord = (bytes: number | undefined, records: number) =>
+  bytes === undefined || !Number.isFinite(bytes) ? '-' : `${(bytes / 1e9).toFixed(2)} GB (${Math.round(bytes / records)})`;
+
 const date = new Date().toISOString().slice(0, 10);
 const head = ['size', 'records', 'first import', 'rec/s', 'RSS', 'CPU node+pg', 'second import', 'rec/s', 'RSS', 'CPU node+pg', 'psql \\copy', 'rows/s', 'CPU psql+pg', 'first/\\copy', 'second/first'];
 const rows = results.map((r) => {
@@ -208,6 +211,7 @@ ${rows.map(line).join('\n')}
   ceiling: psql \\copy of the rows each import stored, from text files, one table after another, partitions made beforehand
   CPU: user+sys CPU-seconds of the import process tree + of the PostgreSQL backends serving it
   RSS: highest sum of VmRSS over the import's process tree (one process unless HEALTHEXPORT_MAX_HEAP_MB runs the import in a capped child); summing Pss instead counts pages shared with other processes once: first import ${results.map((r) => `${mbOf(r.bytes)} ${r.first.peakPssMb.toFixed(0)} MB`).join(', ')}
+  WAL written (bytes a record): ${results.map((r) => `${mbOf(r.bytes)} first import ${walPerRecord(r.first.walBytes, r.first.s.totals.read)}, second ${walPerRecord(r.second.walBytes, r.second.s.totals.read)}, \\copy ${walPerRecord(r.ceiling.walBytes, r.ceiling.rows)}`).join('; ')}
 ${results.map((r) => `  ${mbOf(r.bytes)}: rows stored ${fmt(r.stored)} (records read ${fmt(r.first.s.totals.read)}, rejected ${r.first.s.totals.rejected}); second import: unchanged ${fmt(r.second.s.totals.unchanged)}, inserted ${r.second.s.totals.inserted}, updated ${r.second.s.totals.updated}`).join('\n')}
 ${naiveLine}
 ${rollupLines.join('\n')}`);

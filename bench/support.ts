@@ -65,6 +65,8 @@ export interface Timed {
   /** CPU-seconds of the PostgreSQL backends serving it, and of the server's WAL writer etc. */
   dbCpu?: number;
   auxCpu?: number;
+  /** WAL the server wrote meanwhile, bytes (the whole server's: the bench runs alone on it). */
+  walBytes?: number;
   /** Busy cores of the whole machine meanwhile (neighbours included), out of nproc. */
   busyCores?: number;
   db?: DbProfile;
@@ -131,6 +133,31 @@ export async function settle(admin: string): Promise<void> {
 }
 
 /**
+ * The server's WAL insert position now; `walSince` gives the bytes written after it. At 5 GB the
+ * import is as much a matter of bytes written as of CPU (the `\copy` of the same rows slows down
+ * too), so the bench shows what each step wrote.
+ */
+async function walPosition(admin: string): Promise<string> {
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    return (await c.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+  } finally {
+    await c.end();
+  }
+}
+
+async function walSince(admin: string, from: string): Promise<number> {
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    return Number((await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS n', [from])).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
  * `timed`, plus the CPU-seconds of the command's process tree and of the PostgreSQL backends
  * connected to database `dbName` (see profile.ts). With `activity`, pg_stat_activity is sampled
  * every 50 ms for what the backends do (costs the sampler a query per tick).
@@ -144,6 +171,7 @@ export async function timedWithCpu(
   activity = false,
 ): Promise<Timed> {
   await settle(admin);
+  const wal0 = await walPosition(admin);
   const sampler = await startDbSampler(admin, dbName, { intervalMs: activity ? 50 : 200, activity });
   const load = machineLoad();
   const cpu0 = reapedChildrenCpu();
@@ -151,7 +179,8 @@ export async function timedWithCpu(
   const cpu = reapedChildrenCpu() - cpu0;
   const { busyCores } = load.stop();
   const db = await sampler.stop();
-  return { ...r, cpu, dbCpu: db.backendCpu, auxCpu: db.auxCpu, busyCores, db: activity ? db : undefined };
+  const walBytes = await walSince(admin, wal0);
+  return { ...r, cpu, dbCpu: db.backendCpu, auxCpu: db.auxCpu, busyCores, walBytes, db: activity ? db : undefined };
 }
 
 /** Creates in `toUrl` the month partitions `fromUrl` has, so a \copy ceiling measures COPY alone. */
@@ -177,6 +206,7 @@ export interface CopyCeiling {
   /** CPU-seconds of psql and of its backend. */
   cpu: number;
   dbCpu: number;
+  walBytes: number;
 }
 
 /**
@@ -206,6 +236,7 @@ export async function copyCeiling(admin: string, fromUrl: string, name: string, 
   const url = await freshDatabase(admin, name);
   await copyPartitions(fromUrl, url);
   await settle(admin);
+  const wal0 = await walPosition(admin);
   const sampler = await startDbSampler(admin, name, { intervalMs: 200, activity: false });
   const cpu0 = reapedChildrenCpu();
   const t = process.hrtime.bigint();
@@ -217,10 +248,11 @@ export async function copyCeiling(admin: string, fromUrl: string, name: string, 
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   const cpu = reapedChildrenCpu() - cpu0;
   const db = await sampler.stop();
+  const walBytes = await walSince(admin, wal0);
   rmSync(dump, { recursive: true, force: true });
   const rows = await rowCounts(url);
   await dropDatabase(admin, name);
-  return { seconds, rows, cpu, dbCpu: db.backendCpu };
+  return { seconds, rows, cpu, dbCpu: db.backendCpu, walBytes };
 }
 
 export async function rowCounts(url: string): Promise<number> {
