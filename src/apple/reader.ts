@@ -69,6 +69,7 @@ interface TagFeed {
   end(): void;
   tagOffset(): number;
   tagText(max?: number): string;
+  tagLater(max?: number): () => string;
   tolerated: number;
 }
 
@@ -116,7 +117,7 @@ class ExportXmlParser {
   private top = Top.None;
   private rec: HealthRecord | null = null;
   /** Where `rec` came from, when it is checked at its end tag (after its metadata is added). */
-  private recPlace: { path: string; offset: number; raw: string } | null = null;
+  private recPlace: { path: string; offset: number; raw: () => string } | null = null;
   private ibi: { bpm: number | string; time: string }[] | null = null;
   private tree: Node[] = [];
   private treeName = '';
@@ -244,7 +245,7 @@ class ExportXmlParser {
           this.recPlace = null;
         } else {
           // Its MetadataEntry children become part of it: checked at the end tag, with them.
-          this.recPlace = { path: `HealthData/Record[${idx}]`, offset: this.feed.tagOffset(), raw: this.feed.tagText(MAX_RAW) };
+          this.recPlace = { path: `HealthData/Record[${idx}]`, offset: this.feed.tagOffset(), raw: this.feed.tagLater(MAX_RAW) };
         }
         this.rec = r;
         this.top = Top.Record;
@@ -324,7 +325,7 @@ class ExportXmlParser {
       case Top.Record: {
         const rec = this.rec as HealthRecord;
         const at = this.recPlace;
-        if (at === null || this.emit(rec, at.path, at.offset, () => at.raw)) this.out.records.push(rec);
+        if (at === null || this.emit(rec, at.path, at.offset, at.raw)) this.out.records.push(rec);
         this.rec = null;
         this.recPlace = null;
         this.ibi = null;

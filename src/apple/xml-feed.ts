@@ -147,4 +147,10 @@ export class XmlFeed {
     const start = this.tagStartIndex();
     return this.cur.slice(start, Math.min(end, start + max));
   }
+
+  /** tagText, kept for later (already a slice of a string: nothing to save by waiting). */
+  tagLater(max = 4096): () => string {
+    const t = this.tagText(max);
+    return () => t;
+  }
 }

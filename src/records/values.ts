@@ -23,13 +23,14 @@ export function absent(v: unknown): boolean {
  */
 export function toNum(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
-  if (typeof v === 'string') return isDecimal(v) ? Number(v) : NaN;
+  if (typeof v === 'string') return decimal(v);
   return NaN;
 }
 
-function isDecimal(s: string): boolean {
+/** The value of `s` in plain decimal notation, else NaN; converted once (export.xml's values are all strings). */
+function decimal(s: string): number {
   const n = s.length;
-  if (n === 0 || n > 64) return false;
+  if (n === 0 || n > 64) return NaN;
   let i = 0;
   let c = s.charCodeAt(0);
   if (c === 43 || c === 45) i++;
@@ -39,15 +40,17 @@ function isDecimal(s: string): boolean {
     i++;
     while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
   }
-  if (digits === 0) return false;
+  if (digits === 0) return NaN;
   if (i < n && ((c = s.charCodeAt(i)) === 101 || c === 69)) {
     i++;
     if (i < n && ((c = s.charCodeAt(i)) === 43 || c === 45)) i++;
     let exp = 0;
     while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; exp++; }
-    if (exp === 0) return false;
+    if (exp === 0) return NaN;
   }
-  return i === n && Number.isFinite(Number(s));
+  if (i !== n) return NaN;
+  const x = Number(s);
+  return x - x === 0 ? x : NaN; // finite: "1e999" is Infinity
 }
 
 /** Optional numeric field: null when absent, the number when valid, NaN when present but bad. */
