@@ -232,9 +232,9 @@ ${rows.map(line).join('\n')}
 ${results.map((r) => `  ${mbOf(r.bytes)}: rows stored ${fmt(r.stored)} (records read ${fmt(r.first.s.totals.read)}, rejected ${r.first.s.totals.rejected}); second import: unchanged ${fmt(r.second.s.totals.unchanged)}, inserted ${r.second.s.totals.inserted}, updated ${r.second.s.totals.updated}`).join('\n')}
 ${naiveLine}
 ${rollupLines.join('\n')}`);
-if (results.length > 1) {
-  const a = results[0];
-  const b = results[results.length - 1];
+// Issue 11 asks for the rate at 5 GB within 10 % of the 1 GB one: each smaller size against the largest.
+const b = results[results.length - 1];
+for (const a of results.slice(0, -1)) {
   const rate = (r: SizeResult) => r.first.s.totals.read / r.first.seconds;
   const cost = (r: SizeResult) => ((r.first.cpu! + r.first.dbCpu!) / r.first.s.totals.read) * 1e6;
   console.log(
