@@ -28,20 +28,25 @@ export function databaseUrl(admin: string, name: string): string {
   return u.toString();
 }
 
-export async function dropDatabase(admin: string, name: string): Promise<void> {
+/** One statement on a connection of its own to the admin database. */
+async function adminQuery(admin: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await c.end();
+  try {
+    return await c.query(sql, params);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function dropDatabase(admin: string, name: string): Promise<void> {
+  await adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 /** A new, migrated database `name` on the admin connection's server. */
 export async function freshDatabase(admin: string, name: string): Promise<string> {
   await dropDatabase(admin, name);
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
+  await adminQuery(admin, `CREATE DATABASE ${name}`);
   const url = databaseUrl(admin, name);
   const pool = new pg.Pool({ connectionString: url });
   await migrate(pool);
@@ -112,23 +117,19 @@ export function timed(cmd: string, args: string[], env: Record<string, string> =
 
 /**
  * Every timed step starts from the same server state: the dirty buffers the previous step left
- * are written now (CHECKPOINT), not by the checkpointer while the next step runs. Without it, the
- * Apple rounds that followed the 5 GB imports ran 0.50-0.52x `\copy` against 0.56-0.63x alone
- * (bench/README, tenth and eleventh sessions). Needs a superuser (pg_checkpoint in PG 15); without
- * one the steps run unsettled, said once.
+ * are written now (CHECKPOINT), not by the checkpointer while the next step runs. (It did not
+ * cure the Apple rounds that followed the 5 GB imports: the order of the steps did, see
+ * import-bench.ts.) Needs a superuser (pg_checkpoint in PG 15); without one the steps run
+ * unsettled, said once.
  */
 let settleRefused = false;
 export async function settle(admin: string): Promise<void> {
   if (settleRefused) return;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
   try {
-    await c.query('CHECKPOINT');
+    await adminQuery(admin, 'CHECKPOINT');
   } catch (e) {
     settleRefused = true;
     console.error(`bench: CHECKPOINT before each timed step refused (${(e as Error).message}): steps may pay for the previous one's writes`);
-  } finally {
-    await c.end();
   }
 }
 
@@ -138,23 +139,11 @@ export async function settle(admin: string): Promise<void> {
  * too), so the bench shows what each step wrote.
  */
 async function walPosition(admin: string): Promise<string> {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    return (await c.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
-  } finally {
-    await c.end();
-  }
+  return (await adminQuery(admin, 'SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
 }
 
 async function walSince(admin: string, from: string): Promise<number> {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    return Number((await c.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS n', [from])).rows[0].n);
-  } finally {
-    await c.end();
-  }
+  return Number((await adminQuery(admin, 'SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS n', [from])).rows[0].n);
 }
 
 /**

@@ -65,14 +65,14 @@ export async function* readGpx(
   let text = '';
   let index = 0;
   let ptOffset = 0;
-  let ptRaw = '';
+  let ptRaw: () => string = () => '';
   const feed: FastXml = new FastXml({
     open(tag) {
       if (tag.name === 'trkpt') {
         const a = tag.attributes as Record<string, string>;
         pt = { lat: a.lat, lon: a.lon };
         ptOffset = feed.tagOffset();
-        ptRaw = feed.tagText(256);
+        ptRaw = feed.tagLater(256);
       } else if (pt !== null && FIELDS.has(tag.name)) {
         field = tag.name;
         text = '';
@@ -89,7 +89,7 @@ export async function* readGpx(
       } else if (name === 'trkpt') {
         const why = finish(pt);
         if (why !== null) {
-          out.rejects.push({ kind: 'route_point', reason: why, path: `${file}:trkpt[${index}]`, byteOffset: ptOffset, raw: ptRaw });
+          out.rejects.push({ kind: 'route_point', reason: why, path: `${file}:trkpt[${index}]`, byteOffset: ptOffset, raw: ptRaw() });
         }
         index++;
         pt = null;

@@ -45,7 +45,7 @@ describe('readGpx', () => {
     ]);
     expect(whole.counted).toBe(3);
     expect(whole.rejects).toEqual([
-      expect.objectContaining({ path: 'workout-routes/r.gpx:trkpt[2]', reason: expect.stringMatching(/lat "147.6" is outside/), byteOffset: Buffer.byteLength(GPX.slice(0, GPX.indexOf('<trkpt lon="-122.3002"'))) }),
+      expect.objectContaining({ path: 'workout-routes/r.gpx:trkpt[2]', reason: expect.stringMatching(/lat "147.6" is outside/), byteOffset: Buffer.byteLength(GPX.slice(0, GPX.indexOf('<trkpt lon="-122.3002"'))), raw: '<trkpt lon="-122.3002" lat="147.6">' }),
     ]);
     for (const chunk of [1, 3, 7, 64]) expect(await read(GPX, chunk)).toEqual(whole);
   });
